@@ -1,0 +1,45 @@
+# tlearn: every target creates .venv first if it is missing (Python 3.10+, no conda needed).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.tlearn-installed
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
+
+.PHONY: setup lab run test unit notebooks bench pretrain sync badges clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "tlearn needs Python 3.10 or newer; set PYTHON=python3.11 (for example)")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip >/dev/null
+	$(BIN)/python -m pip install -e ".[dev]"
+	@touch $(STAMP)
+
+setup: $(STAMP)                     ## create .venv and install tlearn with its dependencies
+
+lab: $(STAMP)                       ## open JupyterLab on the notebooks
+	$(BIN)/jupyter lab notebooks/
+
+test: unit notebooks                ## unit tests, then every notebook end to end
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests/
+
+notebooks: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python -m pytest --nbval-lax $(NOTEBOOKS)
+
+run: $(STAMP)                       ## execute every notebook into build/ and print each results table
+	$(BIN)/python -m tlearn.report build $(NOTEBOOKS)
+
+bench: $(STAMP)                     ## performance figures, medians over repeats; writes benchmarks/RESULTS.md
+	$(BIN)/python benchmarks/run.py
+
+pretrain: $(STAMP)                  ## train the shipped backbones on Glyphs (writes tlearn/weights/)
+	$(BIN)/python -m tlearn.pretrain
+
+sync: $(STAMP)                      ## pair notebooks/*.ipynb with notebooks/*.py, strip outputs, rewrite badges
+	$(BIN)/python -m tlearn.badges
+	$(BIN)/jupytext --sync notebooks/[0-9]*.py
+
+clean:
+	rm -rf build .pytest_cache
+	find . -name __pycache__ -prune -exec rm -rf {} +

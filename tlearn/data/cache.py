@@ -1,0 +1,55 @@
+"""Where generated and downloaded data live.
+
+Generated sets are cheap to rebuild but not free (the default Glyphs background set takes a few seconds),
+so they are saved once under :func:`cache_dir` and loaded afterwards. The folder is ``$TLEARN_CACHE`` if
+set, else ``~/.cache/tlearn``. A cached file that cannot be read is rebuilt, never trusted.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import fields
+from pathlib import Path
+
+import torch
+
+CACHE_ENV = "TLEARN_CACHE"
+
+
+def cache_dir() -> Path:
+    """The cache folder (``$TLEARN_CACHE`` or ``~/.cache/tlearn``), created if missing."""
+    path = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "tlearn").expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _types():
+    from .base import ImageSet
+    from .glyphs import Glyphs
+
+    return {cls.__name__: cls for cls in (ImageSet, Glyphs)}
+
+
+def cached(key: str, build, enabled: bool = True):
+    """Return ``build()``, saved under ``key`` in the cache folder and loaded from there next time."""
+    if not enabled:
+        return build()
+    path = cache_dir() / f"{key}.pt"
+    if path.exists():
+        try:
+            state = torch.load(path, weights_only=True)
+            cls = _types()[state.pop("__type__")]
+            return cls(**state)
+        except Exception as err:  # a torn or stale file: rebuild rather than trust it
+            warnings.warn(f"ignoring unreadable cache file {path} ({err}); rebuilding it")
+    obj = build()
+    state = {f.name: getattr(obj, f.name) for f in fields(obj)}
+    state["__type__"] = type(obj).__name__
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    try:
+        torch.save(state, tmp)
+        os.replace(tmp, path)  # atomic: a concurrent reader sees the old file or the whole new one
+    except OSError as err:
+        warnings.warn(f"could not write cache file {path} ({err}); continuing without the cache")
+    return obj

@@ -1,0 +1,85 @@
+"""Run the whole course headless: ``python -m tlearn.report build notebooks/*.ipynb``.
+
+Each notebook is executed in a fresh kernel (in its own process, so its peak memory can be measured),
+saved with outputs to ``build/``, and the text of every cell tagged ``results`` is printed, followed by a
+summary of wall time and peak memory per notebook.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def execute(notebook: str | Path, out_dir: str | Path, timeout: int = 900) -> dict:
+    """Execute one notebook in this process's kernel child; return seconds, peak MB and results tables."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook, out_dir = Path(notebook), Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    nb = nbformat.read(notebook, as_version=4)
+    start = time.perf_counter()
+    error = None
+    try:
+        NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                       resources={"metadata": {"path": str(notebook.parent)}}).execute()
+    except Exception as err:  # keep the partial notebook for inspection, then report the failure
+        error = f"{type(err).__name__}: {str(err).strip().splitlines()[-1] if str(err).strip() else ''}"
+    seconds = time.perf_counter() - start
+    nbformat.write(nb, out_dir / notebook.name)
+    tables = []
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "results" in cell.get("metadata", {}).get("tags", []):
+            for out in cell.get("outputs", []):
+                text = out.get("data", {}).get("text/plain") or out.get("text")
+                if text:
+                    tables.append(text if isinstance(text, str) else "".join(text))
+    # the kernel is a child of this process: its peak resident memory is in RUSAGE_CHILDREN (KiB on Linux)
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"notebook": notebook.name, "seconds": seconds, "peak_mb": peak_mb, "tables": tables, "error": error}
+
+
+def run_isolated(notebook: str | Path, out_dir: str | Path) -> dict:
+    """:func:`execute` in a child process, so that memory is measured per notebook."""
+    proc = subprocess.run([sys.executable, "-m", "tlearn.report", "--one", str(out_dir), str(notebook)],
+                          capture_output=True, text=True)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        return {"notebook": Path(notebook).name, "seconds": float("nan"), "peak_mb": float("nan"),
+                "tables": [], "error": proc.stderr.strip()[-2000:] or f"exit {proc.returncode}"}
+    return json.loads(lines[-1])
+
+
+def main(argv: list[str]) -> int:
+    if argv and argv[0] == "--one":
+        print(json.dumps(execute(argv[2], argv[1])))
+        return 0
+    if len(argv) < 2:
+        print("usage: python -m tlearn.report OUT_DIR NOTEBOOK.ipynb [...]", file=sys.stderr)
+        return 2
+    out_dir, notebooks = argv[0], argv[1:]
+    rows, failed = [], 0
+    for nb in notebooks:
+        print(f"\n=== {Path(nb).name} ===", flush=True)
+        result = run_isolated(nb, out_dir)
+        for table in result["tables"]:
+            print(table)
+        if result["error"]:
+            failed += 1
+            print(f"FAILED: {result['error']}")
+        rows.append(result)
+    print("\nnotebook                          wall s   peak MB   status")
+    for r in rows:
+        status = "ok" if not r["error"] else "FAILED"
+        print(f"{r['notebook']:<32} {r['seconds']:7.1f}  {r['peak_mb']:8.0f}   {status}")
+    print(f"\nexecuted notebooks are in {out_dir}/")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
