@@ -19,6 +19,7 @@ def make_output() -> W.Output:
     """An output area that also keeps the errors its callbacks raised (see :func:`drive`)."""
     output = W.Output()
     output.errors = []
+    output.last_figure = None  # the figure drawn last, for tests and for saving
     return output
 
 
@@ -39,6 +40,7 @@ def _redraw(output: W.Output, make_figure):
             output.errors.append(err)
             print(f"error: {type(err).__name__}: {err}")
             raise
+        output.last_figure = fig
         display(fig)
         plt.close(fig)
 

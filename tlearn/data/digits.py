@@ -57,8 +57,11 @@ def digit_templates() -> torch.Tensor:
             centre = (lo + hi) / 2
             path = path.transformed(
                 matplotlib.transforms.Affine2D().translate(*-centre).scale(scale).translate(0.5, 0.5))
-            inside = path.contains_points(grid, radius=0).reshape(fine, fine).astype(np.float32)
-            masks.append(inside)
+            # even-odd rule: a point is ink if it lies inside an odd number of outlines (holes of 0, 6, 8, 9)
+            inside = np.zeros(len(grid), dtype=bool)
+            for polygon in path.to_polygons(closed_only=True):
+                inside ^= matplotlib.path.Path(polygon).contains_points(grid)
+            masks.append(inside.reshape(fine, fine).astype(np.float32))
     masks = torch.from_numpy(np.stack(masks))[:, None]
     masks = F.avg_pool2d(masks, 2)[:, 0]
     return masks.reshape(len(FONT_FILES), 10, _TEMPLATE, _TEMPLATE)
