@@ -1,0 +1,231 @@
+"""``make bench``: the course's performance figures, as medians (min, max) over repeated runs.
+
+1. Every notebook executed headless as ``make run`` does: wall time and peak memory.
+2. Data generation throughput: Glyphs and SynDigits images per second.
+3. Episode sampler throughput against the rate at which a Conv4 Prototypical network consumes episodes.
+4. Training-loop overhead: steps per second of tlearn's Prototypical and DANN loops against a plain
+   PyTorch loop with the same model on pre-built tensors (ratio 1.0 = no overhead; the budget is >= 0.9).
+
+Results go to stdout and to ``benchmarks/RESULTS.md``; the runtime column of the README's notebook
+table is rewritten from them. Environment: ``BENCH_REPEATS`` (default 5) for the micro-benchmarks,
+``BENCH_NOTEBOOK_REPEATS`` (default 3), ``BENCH_SKIP_NOTEBOOKS=1`` to skip part 1.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TLEARN_NO_PROGRESS", "1")
+
+from tlearn import data, domain, fewshot, report  # noqa: E402
+from tlearn.backbones import Classifier, Conv4  # noqa: E402
+from tlearn.samplers import DomainBatches, EpisodeSampler  # noqa: E402
+
+REPEATS = int(os.environ.get("BENCH_REPEATS", 5))
+NB_REPEATS = int(os.environ.get("BENCH_NOTEBOOK_REPEATS", 3))
+
+
+def summary(values) -> tuple[float, float, float]:
+    return statistics.median(values), min(values), max(values)
+
+
+def fmt(values, unit="", digits=1) -> str:
+    med, lo, hi = summary(values)
+    return f"{med:.{digits}f}{unit} ({lo:.{digits}f}-{hi:.{digits}f})"
+
+
+def timed(fn, repeats=REPEATS) -> list[float]:
+    out = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+# --- 1. notebooks -------------------------------------------------------------------------------------
+def bench_notebooks() -> list[dict]:
+    rows = []
+    with tempfile.TemporaryDirectory() as out:
+        for nb in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")):
+            runs = [report.run_isolated(nb, out) for _ in range(NB_REPEATS)]
+            failed = [r["error"] for r in runs if r["error"]]
+            rows.append({"notebook": nb.stem, "seconds": [r["seconds"] for r in runs],
+                         "peak_mb": [r["peak_mb"] for r in runs], "error": failed[0] if failed else None})
+            print(f"  {nb.stem:<28} wall {fmt(rows[-1]['seconds'], ' s')}  peak {fmt(rows[-1]['peak_mb'], ' MB', 0)}"
+                  + (f"  FAILED: {failed[0][:200]}" if failed else ""), flush=True)
+    return rows
+
+
+# --- 2. generation ------------------------------------------------------------------------------------
+def bench_generation() -> dict:
+    n_glyphs = 10 * 20 * 20
+    glyph_times = timed(lambda: data.glyphs("background", n_alphabets=10, cache=False), max(1, REPEATS // 2))
+    data.syn_digits(10)  # font outlines are rasterised once per process: keep that out of the rate
+    syn_times = timed(lambda: data.syn_digits(5000))
+    return {"glyphs": [n_glyphs / t for t in glyph_times], "syndigits": [5000 / t for t in syn_times]}
+
+
+# --- 3 and 4. Prototypical loop -----------------------------------------------------------------------
+PROTO = dict(n_way=20, k_shot=1, q_query=5)
+STEPS = 30
+
+
+def plain_proto_steps(dataset, steps: int) -> float:
+    """A hand-written loop on episodes built in advance: the floor tlearn's loop is measured against."""
+    sampler = EpisodeSampler(dataset, n_episodes=steps, seed=1, **PROTO)
+    episodes = [(e.support, e.query) for e in sampler]  # pre-built: no sampling in the timed part
+    n, k, q = PROTO["n_way"], PROTO["k_shot"], PROTO["q_query"]
+    torch.manual_seed(0)
+    encoder = Conv4()
+    opt = torch.optim.Adam(encoder.parameters(), 1e-3)
+    query_labels = torch.arange(n).repeat_interleave(q)
+    start = time.perf_counter()
+    for support, query in episodes:
+        z = encoder(torch.cat([support, query]))
+        prototypes = z[: n * k].reshape(n, k, -1).mean(1)
+        logits = -((z[n * k:, None] - prototypes[None]) ** 2).sum(-1)
+        loss = F.cross_entropy(logits, query_labels)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return steps / (time.perf_counter() - start)
+
+
+def tlearn_proto_steps(dataset, steps: int) -> float:
+    torch.manual_seed(0)
+    model = fewshot.PrototypicalNet(Conv4())
+    hist = fewshot.train_episodes(model, dataset, n_episodes=steps, progress=False, device="cpu", **PROTO)
+    return steps / sum(hist["seconds"])
+
+
+def sampler_rate(dataset, n: int = 200) -> float:
+    sampler = EpisodeSampler(dataset, n_episodes=n, seed=2, **PROTO)
+    start = time.perf_counter()
+    for _ in sampler:
+        pass
+    return n / (time.perf_counter() - start)
+
+
+# --- 4. DANN loop -------------------------------------------------------------------------------------
+DANN_BATCH = 64
+
+
+def dann_model():
+    torch.manual_seed(0)
+    return Classifier(Conv4(in_channels=3), 10)
+
+
+def plain_dann_steps(source, target, steps: int) -> float:
+    batches = list(DomainBatches(source, target, batch_size=DANN_BATCH, n_steps=steps, seed=0))
+    model = dann_model()
+    disc = domain.DomainDiscriminator(model.backbone.out_features)
+    opt = torch.optim.SGD(list(model.parameters()) + list(disc.parameters()), lr=0.01, momentum=0.9)
+    start = time.perf_counter()
+    for step, (xs, ys, xt) in enumerate(batches):
+        p = step / max(steps - 1, 1)
+        lam = 2 / (1 + torch.exp(torch.tensor(-10 * p)).item()) - 1
+        for group in opt.param_groups:
+            group["lr"] = 0.01 / (1 + 10 * p) ** 0.75
+        f = model.backbone(torch.cat([xs, xt]))
+        task = F.cross_entropy(model.head(f[: len(xs)]), ys)
+        d = disc(domain.gradient_reversal(f, lam)).squeeze(-1)
+        dom = F.binary_cross_entropy_with_logits(d, torch.cat([torch.ones(len(xs)), torch.zeros(len(xt))]))
+        opt.zero_grad()
+        (task + dom).backward()
+        opt.step()
+    return steps / (time.perf_counter() - start)
+
+
+def tlearn_dann_steps(source, target, steps: int) -> float:
+    result = domain.adapt("dann", dann_model(), source, target, steps=steps, batch_size=DANN_BATCH, device="cpu")
+    return steps / result.seconds
+
+
+# --- report -------------------------------------------------------------------------------------------
+def machine() -> str:
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__} "
+            f"({torch.get_num_threads()} threads), Python {platform.python_version()}")
+
+
+def update_readme(rows: list[dict]) -> None:
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    for row in rows:
+        if row["error"]:
+            continue
+        med = statistics.median(row["seconds"])
+        pattern = re.compile(rf"^(\| \[{re.escape(row['notebook'])}\]\([^)]*\) \|[^|]*\| )[^|]*(\|.*)$", re.M)
+        text = pattern.sub(lambda m: f"{m.group(1)}{med:.0f} s {m.group(2)}", text)
+    readme.write_text(text)
+
+
+def main() -> int:
+    torch.manual_seed(0)
+    print(f"machine: {machine()}\n", flush=True)
+    lines = ["# Benchmark results", "", f"Machine: {machine()}. Medians over repeated runs, (min-max).", ""]
+    nb_rows = []
+    if not os.environ.get("BENCH_SKIP_NOTEBOOKS"):
+        print(f"notebooks ({NB_REPEATS} runs each):", flush=True)
+        nb_rows = bench_notebooks()
+        lines += ["## Notebooks (executed headless, as `make run` does)", "",
+                  "| notebook | wall time (s) | peak memory (MB) | status |", "|---|---|---|---|"]
+        lines += [f"| {r['notebook']} | {fmt(r['seconds'])} | {fmt(r['peak_mb'], digits=0)} | "
+                  f"{'ok' if not r['error'] else 'failed'} |" for r in nb_rows]
+        lines.append("")
+        update_readme(nb_rows)
+
+    print("data generation:", flush=True)
+    gen = bench_generation()
+    print(f"  Glyphs {fmt(gen['glyphs'], ' img/s', 0)}, SynDigits {fmt(gen['syndigits'], ' img/s', 0)}", flush=True)
+
+    background = data.glyphs("background")
+    samp = [sampler_rate(background) for _ in range(REPEATS)]
+    plain_p = [plain_proto_steps(background, STEPS) for _ in range(REPEATS)]
+    ours_p = [tlearn_proto_steps(background, STEPS) for _ in range(REPEATS)]
+    syn = data.syn_digits(2000, seed=0).to_rgb()
+    hand = data.textured(data.hand_digits(), seed=0)
+    plain_d = [plain_dann_steps(syn, hand.images, STEPS) for _ in range(REPEATS)]
+    ours_d = [tlearn_dann_steps(syn, hand.images, STEPS) for _ in range(REPEATS)]
+    ratio_p = [o / p for o, p in zip(ours_p, plain_p)]
+    ratio_d = [o / p for o, p in zip(ours_d, plain_d)]
+    spec = f"{PROTO['n_way']}-way {PROTO['k_shot']}-shot {PROTO['q_query']}-query"
+    print(f"  episode sampler ({spec}): {fmt(samp, ' episodes/s')}; model consumes {fmt(plain_p, ' steps/s', 2)}")
+    print(f"  Prototypical loop: tlearn {fmt(ours_p, ' steps/s', 2)} vs plain {fmt(plain_p, ' steps/s', 2)}: "
+          f"ratio {fmt(ratio_p, '', 2)}")
+    print(f"  DANN loop: tlearn {fmt(ours_d, ' steps/s', 2)} vs plain {fmt(plain_d, ' steps/s', 2)}: "
+          f"ratio {fmt(ratio_d, '', 2)}")
+    lines += [
+        "## Data and training loops", "",
+        "| figure | median (min-max) |", "|---|---|",
+        f"| Glyphs generation (images/s, no cache) | {fmt(gen['glyphs'], digits=0)} |",
+        f"| SynDigits generation (images/s) | {fmt(gen['syndigits'], digits=0)} |",
+        f"| episode sampler, {spec} on Glyphs (episodes/s) | {fmt(samp)} |",
+        f"| Conv4 Prototypical step, plain loop (steps/s) | {fmt(plain_p, digits=2)} |",
+        f"| sampler rate / model step rate | {statistics.median(samp) / statistics.median(plain_p):.0f}x |",
+        f"| Prototypical: tlearn loop (steps/s) | {fmt(ours_p, digits=2)} |",
+        f"| Prototypical: tlearn / plain ratio (budget >= 0.9) | {fmt(ratio_p, digits=2)} |",
+        f"| DANN (Conv4, batch {DANN_BATCH}+{DANN_BATCH}): plain loop (steps/s) | {fmt(plain_d, digits=2)} |",
+        f"| DANN: tlearn loop (steps/s) | {fmt(ours_d, digits=2)} |",
+        f"| DANN: tlearn / plain ratio (budget >= 0.9) | {fmt(ratio_d, digits=2)} |",
+        "",
+    ]
+    (ROOT / "benchmarks" / "RESULTS.md").write_text("\n".join(lines))
+    print("\nwritten: benchmarks/RESULTS.md" + (" and the README's runtime column" if nb_rows else ""))
+    return 1 if any(r["error"] for r in nb_rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
