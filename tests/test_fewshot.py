@@ -1,0 +1,533 @@
+"""Few-shot learning: models against direct formulas, evaluation against a brute-force loop, the protocol's
+interval, determinism, save/load, data helpers, the command line, and one test per bad input."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from tlearn import fewshot as fs
+from tlearn.data import ImageSet
+from tlearn.samplers import EpisodeSampler, PairSampler
+
+
+def _episode(n_way=4, shots=(1, 3, 2, 2), n_query=7, dim=5, seed=0):
+    """Embeddings of an episode with unequal shots and shuffled support order."""
+    g = torch.Generator().manual_seed(seed)
+    labels = torch.cat([torch.full((k,), c) for c, k in enumerate(shots)])
+    labels = labels[torch.randperm(len(labels), generator=g)]
+    support = torch.randn(len(labels), dim, generator=g)
+    query = torch.randn(n_query, dim, generator=g)
+    return support, labels, query
+
+
+def _tiny_set(n_classes=8, per_class=12, size=28, seed=0, groups=True):
+    """Images whose class is a bright square at a class-specific place, plus noise."""
+    g = torch.Generator().manual_seed(seed)
+    images = 0.3 * torch.rand(n_classes * per_class, 1, size, size, generator=g)
+    targets = torch.arange(n_classes).repeat_interleave(per_class)
+    for c in range(n_classes):
+        r, col = divmod(c, 4)
+        images[targets == c, :, 2 + 6 * r:8 + 6 * r, 2 + 6 * col:8 + 6 * col] += 0.7
+    return ImageSet(images.clamp(0, 1), targets, groups=torch.arange(n_classes) // 4 if groups else None)
+
+
+# --- models against their definitions --------------------------------------------------------------------
+def test_prototypical_logits_are_negative_squared_distances_to_class_means():
+    support, labels, query = _episode()
+    model = fs.PrototypicalNet(nn.Identity())
+    logits = model(support, labels, query)
+    expected = torch.empty(len(query), 4)
+    for k in range(4):
+        prototype = support[labels == k].mean(0)
+        for i, q in enumerate(query):
+            expected[i, k] = -((q - prototype) ** 2).sum()
+    torch.testing.assert_close(logits, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_cosine_prototypical_logits_are_scaled_cosines_to_class_means():
+    support, labels, query = _episode()
+    model = fs.PrototypicalNet(nn.Identity(), distance="cosine", scale=7.0)
+    logits = model(support, labels, query)
+    for k in range(4):
+        prototype = support[labels == k].mean(0)
+        for i, q in enumerate(query):
+            expected = 7.0 * (q @ prototype) / (q.norm() * prototype.norm())
+            assert logits[i, k].item() == pytest.approx(expected.item(), abs=1e-5)
+
+
+@pytest.mark.parametrize("fce", [False, True])
+def test_matching_attention_rows_sum_to_one_and_logits_are_log_attention_sums(fce):
+    torch.manual_seed(0)
+    support, labels, query = _episode()
+    model = fs.MatchingNet(nn.Identity(), fce=fce, embedding_dim=5).eval()
+    attention = model.attention(support, query)
+    assert attention.shape == (len(query), len(support))
+    assert bool((attention >= 0).all())
+    torch.testing.assert_close(attention.sum(1), torch.ones(len(query)))
+    logits = model(support, labels, query)
+    for k in range(4):
+        expected = torch.log(attention[:, labels == k].sum(1))
+        torch.testing.assert_close(logits[:, k], expected, rtol=1e-5, atol=1e-5)
+
+
+def test_matching_attention_without_fce_is_softmax_of_scaled_cosines():
+    support, labels, query = _episode()
+    model = fs.MatchingNet(nn.Identity(), scale=3.0)
+    cos = torch.tensor([[float(q @ s / (q.norm() * s.norm())) for s in support] for q in query])
+    torch.testing.assert_close(model.attention(support, query), torch.softmax(3.0 * cos, dim=1))
+
+
+def test_siamese_pair_score_is_bias_minus_weighted_l1_of_normalised_embeddings():
+    torch.manual_seed(0)
+    model = fs.SiameseNet(nn.Identity(), embedding_dim=5)
+    with torch.no_grad():
+        model.l1_weight.copy_(torch.randn(5))
+        model.bias.fill_(0.7)
+    x1, x2 = torch.randn(6, 5), torch.randn(6, 5)
+    z1, z2 = x1 / x1.norm(dim=1, keepdim=True), x2 / x2.norm(dim=1, keepdim=True)
+    alpha = torch.log1p(torch.exp(model.l1_weight.detach()))
+    expected = 0.7 - ((z1 - z2).abs() * alpha).sum(1)
+    torch.testing.assert_close(model.pair_scores(model.embed(x1), model.embed(x2)), expected)
+    # all_pair_scores (computed with cdist on rescaled embeddings) agrees with scoring each pair directly
+    every = model.all_pair_scores(model.embed(x1), model.embed(x2))
+    direct = torch.stack([model.pair_scores(model.embed(x1[i:i + 1]).expand(6, -1), model.embed(x2))
+                          for i in range(6)])
+    torch.testing.assert_close(every, direct, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("loss", ["bce", "contrastive"])
+def test_siamese_episode_logit_of_a_class_is_its_most_similar_support_example(loss):
+    support, labels, query = _episode()
+    model = fs.SiameseNet(nn.Identity(), loss=loss, embedding_dim=5)
+    logits = model(support, labels, query)
+    zs, zq = model.embed(support), model.embed(query)
+    for i in range(len(query)):
+        for k in range(4):
+            scores = [model.pair_scores(zq[i:i + 1], zs[j:j + 1]).item() for j in torch.nonzero(labels == k).flatten()]
+            assert logits[i, k].item() == pytest.approx(max(scores), abs=1e-5)
+
+
+def test_contrastive_loss_matches_its_formula():
+    d = torch.tensor([0.0, 0.3, 0.9, 1.4, 0.2])
+    same = torch.tensor([1.0, 0.0, 1.0, 0.0, 0.0])
+    expected = np.mean([0.0, 0.7 ** 2, 0.81, 0.0, 0.8 ** 2])
+    assert fs.contrastive_loss(d, same, margin=1.0).item() == pytest.approx(expected)
+
+
+def test_pixel_nearest_neighbour_is_brute_force_one_nn():
+    support, labels, query = _episode(dim=12)
+    support, query = support.view(-1, 1, 3, 4), query.view(-1, 1, 3, 4)
+    predictions = fs.PixelNearestNeighbour()(support, labels, query).argmax(1)
+    for i, q in enumerate(query):
+        distances = [((q - s) ** 2).sum().item() for s in support]
+        assert predictions[i].item() == labels[int(np.argmin(distances))].item()
+
+
+@pytest.mark.parametrize("method", ["protonet", "matching", "siamese", "pixel-nn"])
+def test_a_batch_of_episodes_scores_like_each_episode_alone(method):
+    """Evaluation scores hundreds of episodes in one call: it must equal scoring them one by one."""
+    torch.manual_seed(0)
+    options = {"matching": {"fce": True, "embedding_dim": 5}, "siamese": {"embedding_dim": 5}}.get(method, {})
+    model = fs.PixelNearestNeighbour() if method == "pixel-nn" else fs.METHODS[method](nn.Identity(), **options)
+    model.eval()
+    labels = torch.arange(3).repeat_interleave(2)
+    support, query = torch.randn(4, 6, 5), torch.randn(4, 9, 5)
+    batched = model.logits_from_embeddings(support, labels, query)
+    for e in range(4):
+        torch.testing.assert_close(batched[e], model.logits_from_embeddings(support[e], labels, query[e]),
+                                   rtol=1e-5, atol=1e-5)
+
+
+# --- the pair sampler the Siamese network trains on ---------------------------------------------------------
+def test_pair_sampler_is_balanced_and_same_means_same_class():
+    n = 60
+    labels = torch.arange(n) % 7
+    # each "image" carries its own index, so the label of every drawn image can be read back
+    data = ImageSet(torch.arange(n, dtype=torch.float32).view(n, 1, 1, 1), labels)
+    for x1, x2, same in PairSampler(data, batch_size=32, n_batches=20, seed=3):
+        assert same.sum().item() == 16 and len(same) == 32
+        y1, y2 = labels[x1.flatten().long()], labels[x2.flatten().long()]
+        assert torch.equal((y1 == y2).float(), same)
+        assert bool((x1 != x2).all())  # a same-class pair is two different drawings
+
+
+# --- the protocol: interval, evaluation, determinism ---------------------------------------------------------
+def test_confidence_interval_is_196_sample_std_over_root_n():
+    acc = np.random.default_rng(0).uniform(0.5, 1.0, size=600)
+    mean, half = fs.confidence_interval_95(torch.tensor(acc))
+    assert mean == pytest.approx(acc.mean())
+    assert half == pytest.approx(1.96 * acc.std(ddof=1) / math.sqrt(600))
+    assert fs.confidence_interval_95([0.0, 1.0]) == pytest.approx((0.5, 1.96 * math.sqrt(0.5) / math.sqrt(2)))
+
+
+@pytest.mark.parametrize("method", ["protonet", "matching", "siamese", "pixel-nn"])
+def test_evaluate_episodes_equals_a_loop_over_the_fixed_episodes(method):
+    data = _tiny_set()
+    model = fs.make_model(method, hidden=8) if method != "pixel-nn" else fs.make_model(method)
+    result = fs.evaluate_episodes(model, data, n_way=3, k_shot=2, q_query=4, n_episodes=25, seed=5, device="cpu")
+    expected = []
+    model.eval()
+    with torch.no_grad():
+        for episode in EpisodeSampler(data, 3, 2, 4, n_episodes=25, seed=5, fixed=True):
+            logits = model(episode.support, episode.support_labels, episode.query)
+            expected.append((logits.argmax(1) == episode.query_labels).double().mean().item())
+    torch.testing.assert_close(result.accuracies, torch.tensor(expected, dtype=torch.float64))
+    assert (result.mean, result.ci95) == pytest.approx(fs.confidence_interval_95(expected))
+    assert "3-way 2-shot" in result.protocol and "25 fixed episodes" in result.protocol
+
+
+def test_within_group_episodes_take_their_classes_from_one_group():
+    data = _tiny_set()
+    pixel = fs.PixelNearestNeighbour()
+    within = fs.evaluate_episodes(pixel, data, n_way=4, k_shot=1, q_query=3, n_episodes=10, within_groups=True)
+    assert within.within_groups and "within one alphabet" in within.protocol
+    for classes, _, _ in EpisodeSampler(data, 4, 1, 3, n_episodes=10, fixed=True, within_groups=True).indices():
+        assert len(torch.unique(data.groups[classes])) == 1
+
+
+def test_one_seed_gives_one_accuracy_and_the_training_is_reproducible():
+    data = _tiny_set()
+    results = []
+    for _ in range(2):
+        model = fs.make_model("protonet", hidden=8, seed=11)
+        history = fs.train(model, data, steps=6, n_way=4, k_shot=1, q_query=3, seed=11, device="cpu", progress=False)
+        results.append((history["loss"], fs.evaluate_episodes(model, data, n_way=3, n_episodes=20, q_query=4,
+                                                              seed=2, device="cpu").mean))
+    assert results[0] == results[1]
+
+
+def test_distance_override_scores_a_euclidean_model_with_cosine():
+    data = _tiny_set()
+    model = fs.make_model("protonet", hidden=8)
+    cosine = fs.evaluate_episodes(model, data, n_way=3, q_query=4, n_episodes=15, distance="cosine")
+    assert model.distance == "euclidean"  # restored
+    model.distance = "cosine"
+    assert fs.evaluate_episodes(model, data, n_way=3, q_query=4, n_episodes=15).mean == cosine.mean
+
+
+@pytest.mark.parametrize("method", ["protonet", "siamese"])
+def test_training_lowers_the_loss(method):
+    data = _tiny_set()
+    model = fs.make_model(method, hidden=8)
+    history = fs.train(model, data, steps=40, n_way=4, k_shot=1, q_query=3, lr=3e-3, seed=0, device="cpu",
+                       progress=False)
+    assert len(history["loss"]) == 40
+    assert np.mean(history["loss"][-10:]) < np.mean(history["loss"][:10])
+
+
+def test_pixel_nearest_neighbour_has_nothing_to_train():
+    history = fs.train(fs.PixelNearestNeighbour(), _tiny_set(), steps=5)
+    assert history["loss"] == [] and history["seconds"] == []
+
+
+def test_classify_returns_predictions_and_probabilities():
+    data = _tiny_set()
+    episode = next(iter(EpisodeSampler(data, 3, 1, 2, n_episodes=1, seed=0)))
+    predictions, probs = fs.classify(fs.make_model("matching", hidden=8), episode.support, episode.support_labels,
+                                     episode.query, device="cpu")
+    assert predictions.shape == (6,) and probs.shape == (6, 3)
+    torch.testing.assert_close(probs.sum(1), torch.ones(6))
+    assert torch.equal(predictions, probs.argmax(1))
+
+
+# --- saving and loading ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("method,options", [("protonet", {"distance": "cosine"}), ("matching", {"fce": True}),
+                                            ("siamese", {"loss": "contrastive"}), ("pixel-nn", {})])
+def test_save_and_load_give_back_the_same_model(tmp_path, method, options):
+    data = _tiny_set()
+    model = fs.make_model(method, **({"hidden": 8} if method != "pixel-nn" else {}), **options)
+    if method != "pixel-nn":
+        fs.train(model, data, steps=2, n_way=3, k_shot=1, q_query=2, device="cpu", progress=False)
+    path = fs.save_model(model, tmp_path / "m.pt", accuracy=0.5)
+    loaded = fs.load_model(path)
+    assert type(loaded) is type(model) and loaded.config == model.config and loaded.info == {"accuracy": 0.5}
+    episode = next(iter(EpisodeSampler(data, 3, 1, 2, n_episodes=1, seed=1)))
+    model.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(episode.support, episode.support_labels, episode.query),
+                                   model(episode.support, episode.support_labels, episode.query))
+
+
+def test_load_model_with_a_custom_encoder(tmp_path):
+    model = fs.PrototypicalNet(nn.Sequential(nn.Flatten(), nn.Linear(784, 4)))
+    fs.save_model(model, tmp_path / "m.pt")
+    with pytest.raises(ValueError, match="custom encoder"):
+        fs.load_model(tmp_path / "m.pt")
+    loaded = fs.load_model(tmp_path / "m.pt", encoder=nn.Sequential(nn.Flatten(), nn.Linear(784, 4)))
+    torch.testing.assert_close(loaded.encoder[1].weight, model.encoder[1].weight)
+
+
+def test_load_model_rejects_a_corrupt_file(tmp_path):
+    path = tmp_path / "m.pt"
+    fs.save_model(fs.make_model("protonet", hidden=8), path)
+    path.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(ValueError, match="not a readable model file"):
+        fs.load_model(path)
+
+
+def test_load_model_rejects_tampered_weights(tmp_path):
+    path = fs.save_model(fs.make_model("protonet", hidden=8), tmp_path / "m.pt")
+    payload = torch.load(path, weights_only=True)
+    payload["state_dict"]["encoder.blocks.0.0.weight"] += 1
+    torch.save(payload, path)
+    with pytest.raises(ValueError, match="checksum"):
+        fs.load_model(path)
+
+
+def test_load_model_rejects_a_file_of_another_kind(tmp_path):
+    torch.save({"weights": torch.zeros(3)}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="not a tlearn few-shot model"):
+        fs.load_model(tmp_path / "other.pt")
+
+
+def test_load_model_rejects_a_missing_file(tmp_path):
+    with pytest.raises(ValueError, match="no model file"):
+        fs.load_model(tmp_path / "absent.pt")
+
+
+def test_load_model_rejects_an_encoder_that_does_not_fit(tmp_path):
+    path = fs.save_model(fs.make_model("protonet", hidden=8), tmp_path / "m.pt")
+    with pytest.raises(ValueError, match="do not fit"):
+        fs.load_model(path, encoder=fs.make_model("protonet", hidden=16).encoder)
+
+
+# --- data helpers --------------------------------------------------------------------------------------------
+def test_rotate_classes_makes_each_rotation_a_new_class():
+    data = _tiny_set(n_classes=4, per_class=3)
+    rotated = fs.rotate_classes(data)
+    assert rotated.n_classes == 16 and len(rotated) == 4 * len(data)
+    for r, angle in enumerate((0, 90, 180, 270)):
+        i = r * len(data) + 5
+        assert torch.equal(rotated.images[i], torch.rot90(data.images[5], angle // 90, dims=(-2, -1)))
+        assert rotated.targets[i].item() == data.targets[5].item() + 4 * r
+    assert torch.equal(rotated.groups, data.groups.repeat(4))
+
+
+def test_rotate_classes_wraps_a_lazy_dataset_the_same_way():
+    data = _tiny_set(n_classes=4, per_class=3)
+    lazy = torch.utils.data.TensorDataset(data.images, data.targets)
+    lazy.targets = data.targets
+    wrapped, in_memory = fs.rotate_classes(lazy, angles=(0, 180)), fs.rotate_classes(data, angles=(0, 180))
+    assert len(wrapped) == len(in_memory)
+    for i in (0, 7, len(data) + 3):
+        image, label = wrapped[i]
+        assert torch.equal(image, in_memory.images[i]) and label == in_memory.targets[i].item()
+
+
+def _write_folder(root, classes=("a", "b", "c"), per_class=4, size=12):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for c in classes:
+        (root / c).mkdir(parents=True)
+        for i in range(per_class):
+            Image.fromarray(rng.integers(0, 255, (size, size), dtype=np.uint8)).save(root / c / f"{i}.png")
+
+
+def test_image_folder_reads_one_class_per_subfolder(tmp_path):
+    _write_folder(tmp_path)
+    data = fs.image_folder(tmp_path, image_size=20)
+    image, label = data[5]
+    assert image.shape == (1, 20, 20) and 0 <= image.min() and image.max() <= 1 and label == 1
+    assert data.classes == ["a", "b", "c"]
+
+
+def test_load_data_picks_background_and_evaluation_subfolders(tmp_path):
+    _write_folder(tmp_path / "background", classes=("a", "b"))
+    _write_folder(tmp_path / "evaluation", classes=("x", "y", "z"))
+    assert fs.has_splits(f"folder:{tmp_path}")
+    assert fs.load_data(f"folder:{tmp_path}", "evaluation").classes == ["x", "y", "z"]
+    assert fs.load_data(f"folder:{tmp_path}", "background").classes == ["a", "b"]
+
+
+def test_image_folder_rejects_a_folder_of_loose_images(tmp_path):
+    from PIL import Image
+
+    Image.fromarray(np.zeros((8, 8), dtype=np.uint8)).save(tmp_path / "x.png")
+    with pytest.raises(ValueError, match="no class subfolders.*x.png"):
+        fs.image_folder(tmp_path)
+
+
+def test_image_folder_rejects_a_class_folder_without_images(tmp_path):
+    _write_folder(tmp_path, classes=("a",))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="not one-class-per-subfolder.*empty"):
+        fs.image_folder(tmp_path)
+
+
+def test_image_folder_rejects_a_path_that_is_not_a_folder(tmp_path):
+    with pytest.raises(ValueError, match="is not a folder"):
+        fs.image_folder(tmp_path / "nothing")
+
+
+def test_load_data_rejects_an_unknown_name():
+    with pytest.raises(ValueError, match="unknown dataset 'imagenet'.*glyphs"):
+        fs.load_data("imagenet")
+
+
+def test_load_data_rejects_an_unknown_split():
+    with pytest.raises(ValueError, match="split must be"):
+        fs.load_data("glyphs", split="test")
+
+
+def test_the_folder_path_trains_and_evaluates_through_the_same_sampler(tmp_path):
+    _write_folder(tmp_path, classes=tuple("abcdef"), per_class=6, size=16)
+    data = fs.image_folder(tmp_path, image_size=16)
+    model = fs.make_model("protonet", hidden=4, image_size=16)
+    fs.train(model, data, steps=2, n_way=3, k_shot=1, q_query=2, device="cpu", progress=False)
+    result = fs.evaluate_episodes(model, data, n_way=3, k_shot=1, q_query=2, n_episodes=5, device="cpu")
+    assert 0 <= result.mean <= 1 and len(result.accuracies) == 5
+
+
+# --- the command line --------------------------------------------------------------------------------------
+def test_command_line_trains_evaluates_saves_and_reloads(tmp_path, capsys):
+    from tlearn.fewshot_cli import main
+
+    _write_folder(tmp_path / "train", classes=tuple("abcdef"), per_class=6, size=16)
+    _write_folder(tmp_path / "test", classes=tuple("uvwxyz"), per_class=6, size=16)
+    out = tmp_path / "model.pt"
+    common = ["--image-size", "16", "--device", "cpu", "--eval-way", "3", "--eval-shot", "1", "2",
+              "--eval-query", "2", "--episodes", "4"]
+    assert main(["train", "--data", f"folder:{tmp_path / 'train'}", "--test", f"folder:{tmp_path / 'test'}",
+                 "--steps", "2", "--n-way", "3", "--q-query", "2", "--hidden", "4", "--out", str(out),
+                 "--rotations", *common]) == 0
+    printed = capsys.readouterr().out
+    assert "3-way 1-shot" in printed and "3-way 2-shot" in printed and "saved to" in printed
+    assert fs.load_model(out).method == "protonet"
+    assert main(["evaluate", "--model", str(out), "--data", f"folder:{tmp_path / 'test'}", "--baseline",
+                 *common]) == 0
+    assert "pixel-nn" in capsys.readouterr().out
+
+
+def test_command_line_names_a_folder_that_is_not_one_class_per_subfolder(tmp_path, capsys):
+    from PIL import Image
+
+    from tlearn.fewshot_cli import main
+
+    Image.fromarray(np.zeros((8, 8), dtype=np.uint8)).save(tmp_path / "loose.png")
+    assert main(["train", "--data", f"folder:{tmp_path}", "--test", f"folder:{tmp_path}", "--device", "cpu"]) == 2
+    assert "one subfolder per class" in capsys.readouterr().err
+
+
+def test_command_line_needs_test_classes_for_a_plain_folder(tmp_path, capsys):
+    from tlearn.fewshot_cli import main
+
+    _write_folder(tmp_path)
+    assert main(["train", "--data", f"folder:{tmp_path}", "--device", "cpu"]) == 2
+    assert "--test is needed" in capsys.readouterr().err
+
+
+def test_python_dash_m_runs_the_command_line():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "tlearn.fewshot", "--help"], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0 and "evaluate" in out.stdout and "train" in out.stdout
+
+
+# --- bad input: one test each -------------------------------------------------------------------------------
+def test_support_labels_must_match_support_length():
+    with pytest.raises(ValueError, match="one label per support example"):
+        fs.PrototypicalNet(nn.Identity())(torch.randn(4, 3), torch.tensor([0, 1, 1]), torch.randn(2, 3))
+
+
+def test_support_labels_must_cover_every_way():
+    with pytest.raises(ValueError, match="every class id 0..2"):
+        fs.PrototypicalNet(nn.Identity())(torch.randn(3, 3), torch.tensor([0, 2, 2]), torch.randn(2, 3))
+
+
+def test_support_labels_must_be_integers():
+    with pytest.raises(ValueError, match="integer tensor"):
+        fs.PrototypicalNet(nn.Identity())(torch.randn(2, 3), torch.tensor([0.0, 1.0]), torch.randn(2, 3))
+
+
+def test_support_and_query_must_have_the_same_shape():
+    with pytest.raises(ValueError, match="same kind of input"):
+        fs.PrototypicalNet(nn.Identity())(torch.randn(2, 3), torch.tensor([0, 1]), torch.randn(2, 4))
+
+
+def test_episode_inputs_must_be_tensors():
+    with pytest.raises(TypeError, match="query must be a torch.Tensor"):
+        fs.PrototypicalNet(nn.Identity())(torch.randn(2, 3), torch.tensor([0, 1]), [[1.0, 2.0, 3.0]])
+
+
+def test_encoder_must_be_a_module():
+    with pytest.raises(TypeError, match="encoder must be a torch.nn.Module"):
+        fs.PrototypicalNet(lambda x: x)
+
+
+def test_unknown_distance():
+    with pytest.raises(ValueError, match="distance must be 'euclidean'"):
+        fs.PrototypicalNet(nn.Identity(), distance="manhattan")
+
+
+def test_unknown_siamese_loss():
+    with pytest.raises(ValueError, match="loss must be 'bce'"):
+        fs.SiameseNet(nn.Identity(), loss="hinge", embedding_dim=3)
+
+
+def test_matching_fce_needs_the_embedding_size():
+    with pytest.raises(ValueError, match="embedding_dim"):
+        fs.MatchingNet(nn.Identity(), fce=True)
+
+
+def test_unknown_method():
+    with pytest.raises(ValueError, match="method must be one of"):
+        fs.make_model("relationnet")
+
+
+def test_training_episode_sizes_must_be_positive():
+    with pytest.raises(ValueError, match="k_shot must be a positive integer"):
+        fs.train(fs.make_model("protonet", hidden=8), _tiny_set(), steps=2, k_shot=0)
+
+
+def test_unknown_lr_schedule():
+    with pytest.raises(ValueError, match="lr_schedule must be"):
+        fs.train_episodes(fs.make_model("protonet", hidden=8), _tiny_set(), n_way=3, n_episodes=1,
+                          lr_schedule="step", progress=False)
+
+
+def test_pair_training_needs_a_siamese_network():
+    with pytest.raises(TypeError, match="SiameseNet"):
+        fs.train_pairs(fs.make_model("protonet", hidden=8), _tiny_set())
+
+
+def test_more_ways_than_the_test_set_holds():
+    with pytest.raises(ValueError, match="n_way=20"):
+        fs.evaluate_episodes(fs.PixelNearestNeighbour(), _tiny_set(), n_way=20, n_episodes=10, q_query=2)
+
+
+def test_an_interval_needs_two_episodes():
+    with pytest.raises(ValueError, match="n_episodes must be >= 2"):
+        fs.evaluate_episodes(fs.PixelNearestNeighbour(), _tiny_set(), n_way=3, n_episodes=1)
+
+
+def test_embeddings_must_fit_the_dataset():
+    with pytest.raises(ValueError, match="embeddings must be"):
+        fs.evaluate_episodes(fs.PixelNearestNeighbour(), _tiny_set(), n_way=3, embeddings=torch.zeros(5, 4))
+
+
+def test_distance_override_needs_a_prototypical_network():
+    with pytest.raises(ValueError, match="only be overridden for a PrototypicalNet"):
+        fs.evaluate_episodes(fs.PixelNearestNeighbour(), _tiny_set(), n_way=3, n_episodes=4, distance="cosine")
+
+
+def test_an_empty_dataset():
+    empty = ImageSet(torch.zeros(0, 1, 28, 28), torch.zeros(0, dtype=torch.long))
+    with pytest.raises(ValueError, match="dataset is empty"):
+        fs.embed_dataset(fs.PixelNearestNeighbour(), empty)
+
+
+def test_the_interval_rejects_nan():
+    with pytest.raises(ValueError, match="NaN"):
+        fs.confidence_interval_95([0.5, float("nan"), 0.7])
+
+
+def test_rotations_must_be_multiples_of_90_degrees():
+    with pytest.raises(ValueError, match="multiples of 90"):
+        fs.rotate_classes(_tiny_set(), angles=(0, 45))
