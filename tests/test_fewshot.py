@@ -531,3 +531,122 @@ def test_the_interval_rejects_nan():
 def test_rotations_must_be_multiples_of_90_degrees():
     with pytest.raises(ValueError, match="multiples of 90"):
         fs.rotate_classes(_tiny_set(), angles=(0, 45))
+
+
+# --- episodes shared across models, "draw your own", figures and panels -----------------------------------
+def test_a_shared_draw_of_episodes_gives_the_same_result_as_drawing_them_again():
+    data = _tiny_set()
+    episodes = EpisodeSampler(data, 3, 2, 4, n_episodes=12, seed=4, fixed=True)
+    shared = fs.evaluate_episodes(fs.PixelNearestNeighbour(), data, episodes=episodes)
+    fresh = fs.evaluate_episodes(fs.PixelNearestNeighbour(), data, n_way=3, k_shot=2, q_query=4, n_episodes=12, seed=4)
+    assert torch.equal(shared.accuracies, fresh.accuracies)
+
+
+def test_shared_episodes_must_be_fixed():
+    data = _tiny_set()
+    with pytest.raises(TypeError, match="fixed=True"):
+        fs.evaluate_episodes(fs.PixelNearestNeighbour(), data, episodes=EpisodeSampler(data, 3, 1, 2, n_episodes=4))
+
+
+def test_shared_episodes_must_come_from_the_same_dataset():
+    episodes = EpisodeSampler(_tiny_set(per_class=12), 3, 1, 2, n_episodes=4, fixed=True)
+    with pytest.raises(ValueError, match="same dataset"):
+        fs.evaluate_episodes(fs.PixelNearestNeighbour(), _tiny_set(per_class=10), episodes=episodes)
+
+
+def test_parse_strokes_reads_a_list_of_point_lists():
+    assert fs.parse_strokes("[[(-0.5, 0.5), (0.5, 0.5)], [(0, 1), (0, -1)]]") == [
+        [(-0.5, 0.5), (0.5, 0.5)], [(0.0, 1.0), (0.0, -1.0)]]
+
+
+@pytest.mark.parametrize("text,match", [("[[(0, 0), (1, 2)]]", "outside the canvas"),
+                                        ("[[(0, 0, 1)]]", "stroke 0 must be"),
+                                        ("[]", "non-empty list"),
+                                        ("[[(0, 0)", "could not read")])
+def test_parse_strokes_says_what_is_wrong(text, match):
+    with pytest.raises(ValueError, match=match):
+        fs.parse_strokes(text)
+
+
+def test_a_drawing_of_a_support_glyph_is_classified_as_that_glyph():
+    """Render two shapes with the Glyphs renderer, use them as a 2-way 1-shot support set, then draw one of
+    them again, slightly shifted: pixel nearest neighbour must pick it."""
+    from tlearn.data import render_points
+
+    shapes = [[[(-0.6, 0.6), (0.6, 0.6)], [(0.0, 0.6), (0.0, -0.6)]],  # a T
+              [[(-0.6, -0.6), (0.0, 0.6), (0.6, -0.6)]]]                # a caret
+    support = torch.stack([render_points(s) for s in shapes])
+    redrawn = [[(x + 0.05, y - 0.04) for x, y in stroke] for stroke in shapes[1]]
+    image, predicted, scores = fs.classify_drawing(fs.PixelNearestNeighbour(), redrawn, support, torch.tensor([0, 1]),
+                                                   device="cpu")
+    assert image.shape == (1, 28, 28) and predicted == 1 and scores.shape == (2,)
+
+
+def test_figures_for_shots_embeddings_and_drawings():
+    import matplotlib.figure
+
+    from tlearn import viz
+
+    data = _tiny_set()
+    pixel = fs.PixelNearestNeighbour()
+    curves = {"pixel": [fs.evaluate_episodes(pixel, data, n_way=3, k_shot=k, q_query=3, n_episodes=5) for k in (1, 3)]}
+    episode = next(iter(EpisodeSampler(data, 3, 2, 3, n_episodes=1)))
+    z_s, z_q = episode.support.flatten(1), episode.query.flatten(1)
+    figures = [viz.plot_accuracy_vs_shots(curves, chance=1 / 3),
+               viz.plot_episode_embedding(z_s, episode.support_labels, z_q, episode.query_labels,
+                                          fs.class_means(z_s, episode.support_labels)),
+               viz.plot_drawing(episode.query[0], episode.support, episode.support_labels, torch.tensor([.2, .5, .3]))]
+    assert all(isinstance(f, matplotlib.figure.Figure) for f in figures)
+
+
+def test_fewshot_panel_evaluates_what_the_controls_say():
+    from tlearn import widgets
+
+    data = _tiny_set()
+    models = {"pixel": fs.PixelNearestNeighbour(), "proto": fs.make_model("protonet", hidden=8)}
+    panel = widgets.fewshot_panel(models, data, n_episodes=8, seed=1)
+    widgets.drive(panel, click="evaluate", method="proto", distance="cosine", n_way=4, k_shot=3, within=True)
+    last = panel.results[-1]
+    assert last["method"] == "proto" and last["distance"] == "cosine"
+    assert (last["result"].n_way, last["result"].k_shot, last["result"].within_groups) == (4, 3, True)
+    expected = fs.evaluate_episodes(models["proto"], data, n_way=4, k_shot=3, q_query=5, n_episodes=8, seed=1,
+                                    within_groups=True, distance="cosine")
+    assert last["result"].mean == expected.mean
+    assert models["proto"].distance == "euclidean"  # the panel's switch does not change the model
+
+
+def test_fewshot_panel_shows_an_impossible_episode_as_an_error():
+    from tlearn import widgets
+
+    panel = widgets.fewshot_panel({"pixel": fs.PixelNearestNeighbour()}, _tiny_set(), n_episodes=4)
+    with pytest.raises(ValueError, match="n_way=20"):
+        widgets.drive(panel, click="evaluate", n_way=20)
+
+
+def test_draw_panel_classifies_typed_strokes_and_reports_bad_ones():
+    from tlearn import widgets
+
+    data = _tiny_set()
+    episode = next(iter(EpisodeSampler(data, 3, 1, 1, n_episodes=1)))
+    panel = widgets.draw_panel(fs.PixelNearestNeighbour(), episode.support, episode.support_labels)
+    widgets.drive(panel, click="classify", strokes="[[(-0.9, 0.9), (-0.5, 0.9)]]", width=3.0)
+    assert len(panel.predictions) == 2 and panel.predictions[-1] in (0, 1, 2)
+    with pytest.raises(ValueError, match="outside the canvas"):
+        widgets.drive(panel, click="classify", strokes="[[(0, 0), (3, 3)]]")
+
+
+def test_omniglot_without_a_network_fails_fast_naming_the_offline_default(monkeypatch, capsys):
+    import tlearn.data.real as real
+    from tlearn.fewshot_cli import main
+
+    monkeypatch.setenv("TLEARN_OFFLINE", "1")
+    monkeypatch.setattr(real, "_already_there", lambda root, entry: False)
+    assert main(["train", "--data", "omniglot", "--device", "cpu"]) == 2
+    assert "'glyphs'" in capsys.readouterr().err
+
+
+def test_omniglot_characters_are_grouped_by_alphabet():
+    class FakeOmniglot:  # torchvision's Omniglot names its classes "alphabet/character"
+        _characters = ["Latin/character01", "Latin/character02", "Greek/character01", "Latin/character03"]
+
+    assert fs._omniglot_groups(FakeOmniglot()).tolist() == [0, 0, 1, 0]

@@ -1,0 +1,530 @@
+"""Oracle tests for tlearn.domain: each loss against its definition, written out the slow way."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from tlearn import domain
+from tlearn.domain import (
+    DomainDiscriminator,
+    GradientReversal,
+    coral,
+    domain_adversarial_loss,
+    gap_recovered,
+    gradient_reversal,
+    lambda_schedule,
+    learning_rate_schedule,
+    median_bandwidth,
+    mmd,
+    proxy_a_distance,
+)
+
+
+def gaussian(a, b, sigmas):
+    """The multi-kernel, one pair at a time."""
+    d2 = sum((float(u) - float(v)) ** 2 for u, v in zip(a, b))
+    return sum(math.exp(-d2 / (2 * s * s)) for s in sigmas) / len(sigmas)
+
+
+def brute_force_mmd(x, y, sigmas, estimator):
+    m, n = len(x), len(y)
+    if estimator == "linear":
+        b = min(m, n) // 2
+        total = 0.0
+        for i in range(b):
+            x1, x2, y1, y2 = x[2 * i], x[2 * i + 1], y[2 * i], y[2 * i + 1]
+            total += gaussian(x1, x2, sigmas) + gaussian(y1, y2, sigmas)
+            total -= gaussian(x1, y2, sigmas) + gaussian(x2, y1, sigmas)
+        return total / b
+    skip_self = estimator == "unbiased"
+    xx = [gaussian(x[i], x[j], sigmas) for i in range(m) for j in range(m) if not (skip_self and i == j)]
+    yy = [gaussian(y[i], y[j], sigmas) for i in range(n) for j in range(n) if not (skip_self and i == j)]
+    xy = [gaussian(x[i], y[j], sigmas) for i in range(m) for j in range(n)]
+    return sum(xx) / len(xx) + sum(yy) / len(yy) - 2 * sum(xy) / len(xy)
+
+
+# ---------------------------------------------------------------- gradient reversal
+@pytest.mark.parametrize("lam", [0.0, 0.3, 1.0, 7.5])
+def test_gradient_reversal_is_identity_forward_and_flips_and_scales_backward(lam):
+    torch.manual_seed(0)
+    x = torch.randn(5, 3, dtype=torch.float64, requires_grad=True)
+    upstream = torch.randn(5, 3, dtype=torch.float64)
+    y = gradient_reversal(x, lam)
+    assert torch.equal(y, x)
+    y.backward(upstream)
+    assert torch.equal(x.grad, -lam * upstream)
+
+
+def test_gradient_reversal_module_follows_its_lambda():
+    layer = GradientReversal(2.0)
+    x = torch.ones(4, requires_grad=True)
+    layer(x).sum().backward()
+    assert torch.equal(x.grad, torch.full((4,), -2.0))
+    layer.lambda_ = 0.5
+    x.grad = None
+    (3 * layer(x)).sum().backward()
+    assert torch.equal(x.grad, torch.full((4,), -1.5))
+
+
+def test_gradient_reversal_in_a_chain_reverses_only_what_lies_below_it():
+    w = torch.tensor(2.0, requires_grad=True)  # below the layer: reversed
+    v = torch.tensor(3.0, requires_grad=True)  # above the layer: untouched
+    (v * gradient_reversal(w * 5.0, 0.5)).backward()
+    assert w.grad.item() == pytest.approx(-0.5 * 3.0 * 5.0)
+    assert v.grad.item() == pytest.approx(10.0)
+
+
+@pytest.mark.parametrize("bad", [-0.1, float("nan"), float("inf")])
+def test_gradient_reversal_rejects_negative_or_non_finite_lambda(bad):
+    with pytest.raises(ValueError, match="lambda_"):
+        gradient_reversal(torch.ones(2), bad)
+    with pytest.raises(ValueError, match="lambda_"):
+        GradientReversal(bad)
+
+
+def test_gradient_reversal_rejects_non_number_lambda():
+    with pytest.raises(TypeError, match="lambda_"):
+        GradientReversal("1")
+
+
+# ---------------------------------------------------------------- schedules
+@pytest.mark.parametrize("p", [0.0, 0.05, 0.1, 0.33, 0.5, 0.9, 1.0])
+def test_lambda_schedule_matches_its_equation(p):
+    assert lambda_schedule(p) == pytest.approx(2 / (1 + math.exp(-10 * p)) - 1, abs=1e-15)
+    assert lambda_schedule(p, gamma=3.0) == pytest.approx(2 / (1 + math.exp(-3 * p)) - 1, abs=1e-15)
+
+
+def test_lambda_schedule_starts_at_zero_and_rises_towards_one():
+    values = [lambda_schedule(p) for p in np.linspace(0, 1, 21)]
+    assert values[0] == 0.0
+    assert all(b > a for a, b in zip(values, values[1:]))
+    assert 0.999 < values[-1] < 1.0
+
+
+@pytest.mark.parametrize("p", [0.0, 0.25, 0.7, 1.0])
+def test_learning_rate_schedule_matches_its_equation(p):
+    assert learning_rate_schedule(p) == pytest.approx(0.01 / (1 + 10 * p) ** 0.75, abs=1e-15)
+    assert learning_rate_schedule(p, mu0=0.1, alpha=5, beta=0.5) == pytest.approx(0.1 / (1 + 5 * p) ** 0.5)
+
+
+@pytest.mark.parametrize("p", [-0.01, 1.01, float("nan")])
+def test_schedules_reject_progress_outside_zero_one(p):
+    with pytest.raises(ValueError, match="p"):
+        lambda_schedule(p)
+    with pytest.raises(ValueError, match="p"):
+        learning_rate_schedule(p)
+
+
+@pytest.mark.parametrize("gamma", [0.0, -10.0])
+def test_lambda_schedule_rejects_non_positive_gamma(gamma):
+    with pytest.raises(ValueError, match="gamma"):
+        lambda_schedule(0.5, gamma=gamma)
+
+
+def test_learning_rate_schedule_rejects_non_positive_mu0():
+    with pytest.raises(ValueError, match="mu0"):
+        learning_rate_schedule(0.5, mu0=0.0)
+
+
+# ---------------------------------------------------------------- discriminator and adversarial loss
+def test_domain_adversarial_loss_matches_direct_formula_and_accuracy():
+    torch.manual_seed(1)
+    disc = DomainDiscriminator(4, hidden_sizes=(8,))
+    fs, ft = torch.randn(6, 4), torch.randn(10, 4) + 0.5
+    out = domain_adversarial_loss(disc, fs, ft, lambda_=0.7)
+    ls, lt = disc(fs), disc(ft)
+    # -log(1 - sigmoid) for source (label 0), -log(sigmoid) for target (label 1), each domain weighs one half
+    expected = 0.5 * (-torch.log(1 - torch.sigmoid(ls)).mean() - torch.log(torch.sigmoid(lt)).mean())
+    assert out.loss.item() == pytest.approx(expected.item(), rel=1e-5)
+    expected_acc = 0.5 * ((ls < 0).float().mean() + (lt > 0).float().mean())
+    assert out.accuracy == pytest.approx(expected_acc.item())
+
+
+def test_domain_adversarial_loss_reverses_the_feature_gradient_and_not_the_discriminators():
+    torch.manual_seed(2)
+    disc = DomainDiscriminator(3, hidden_sizes=(5,))
+    fs = torch.randn(4, 3, requires_grad=True)
+    ft = torch.randn(4, 3, requires_grad=True)
+    domain_adversarial_loss(disc, fs, ft, lambda_=0.25).loss.backward()
+    reversed_grads = (fs.grad.clone(), ft.grad.clone())
+    disc_grads = [p.grad.clone() for p in disc.parameters()]
+
+    fs.grad = ft.grad = None
+    disc.zero_grad()
+    ls, lt = disc(fs), disc(ft)
+    plain = 0.5 * (
+        nn.functional.binary_cross_entropy_with_logits(ls, torch.zeros(4))
+        + nn.functional.binary_cross_entropy_with_logits(lt, torch.ones(4))
+    )
+    plain.backward()
+    torch.testing.assert_close(reversed_grads[0], -0.25 * fs.grad)
+    torch.testing.assert_close(reversed_grads[1], -0.25 * ft.grad)
+    for g, p in zip(disc_grads, disc.parameters()):
+        torch.testing.assert_close(g, p.grad)
+
+
+def test_discriminator_shapes_and_logistic_variant():
+    assert DomainDiscriminator(7)(torch.randn(5, 7)).shape == (5,)
+    logistic = DomainDiscriminator(7, hidden_sizes=())
+    assert [type(m) for m in logistic.net] == [nn.Linear]
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5])
+def test_discriminator_rejects_bad_width(bad):
+    with pytest.raises(ValueError, match="in_features"):
+        DomainDiscriminator(bad)
+
+
+def test_domain_adversarial_loss_rejects_mismatched_widths():
+    with pytest.raises(ValueError, match="widths"):
+        domain_adversarial_loss(DomainDiscriminator(4), torch.randn(3, 4), torch.randn(3, 5))
+
+
+def test_domain_adversarial_loss_rejects_empty_batch():
+    with pytest.raises(ValueError, match="target holds 0 rows"):
+        domain_adversarial_loss(DomainDiscriminator(4), torch.randn(3, 4), torch.randn(0, 4))
+
+
+def test_domain_adversarial_loss_rejects_negative_lambda():
+    with pytest.raises(ValueError, match="lambda_"):
+        domain_adversarial_loss(DomainDiscriminator(4), torch.randn(3, 4), torch.randn(3, 4), lambda_=-1.0)
+
+
+# ---------------------------------------------------------------- MMD
+@pytest.mark.parametrize("estimator", ["biased", "unbiased", "linear"])
+@pytest.mark.parametrize("sigmas", [[1.0], [0.5, 1.0, 3.0]])
+def test_mmd_equals_brute_force_double_sum(estimator, sigmas):
+    g = torch.Generator().manual_seed(3)
+    x = torch.randn(7, 3, generator=g, dtype=torch.float64)
+    y = torch.randn(9, 3, generator=g, dtype=torch.float64) + 0.7
+    got = mmd(x, y, estimator=estimator, bandwidths=sigmas).item()
+    assert got == pytest.approx(brute_force_mmd(x.tolist(), y.tolist(), sigmas, estimator), rel=1e-10, abs=1e-12)
+
+
+def test_median_bandwidth_is_the_median_pairwise_distance_of_the_pooled_sample():
+    g = torch.Generator().manual_seed(4)
+    x = torch.randn(6, 2, generator=g, dtype=torch.float64)
+    y = torch.randn(5, 2, generator=g, dtype=torch.float64) * 2
+    z = torch.cat([x, y]).tolist()
+    distances = sorted(math.dist(a, b) for a, b in itertools.combinations(z, 2))
+    assert median_bandwidth(x, y) == pytest.approx(distances[(len(distances) - 1) // 2], rel=1e-10)
+
+
+@pytest.mark.parametrize("estimator", ["biased", "unbiased", "linear"])
+def test_mmd_with_batch_bandwidths_uses_median_times_multipliers(estimator):
+    g = torch.Generator().manual_seed(5)
+    x = torch.randn(8, 3, generator=g, dtype=torch.float64)
+    y = torch.randn(8, 3, generator=g, dtype=torch.float64) + 1
+    sigma = median_bandwidth(x, y)
+    got = mmd(x, y, estimator=estimator, multipliers=(0.5, 2.0)).item()
+    assert got == pytest.approx(brute_force_mmd(x.tolist(), y.tolist(), [0.5 * sigma, 2 * sigma], estimator))
+
+
+# the linear-time estimator averages only n/2 terms, so its noise around 0 is several times larger
+@pytest.mark.parametrize("estimator, tolerance", [("biased", 0.01), ("unbiased", 0.005), ("linear", 0.03)])
+def test_mmd_is_near_zero_for_one_distribution_and_clearly_positive_for_shifted_ones(estimator, tolerance):
+    g = torch.Generator().manual_seed(6)
+    x, y = torch.randn(400, 5, generator=g), torch.randn(400, 5, generator=g)
+    same = mmd(x, y, estimator=estimator).item()
+    shifted = mmd(x, y + 1.0, estimator=estimator).item()
+    assert abs(same) < tolerance
+    assert shifted > 0.08
+    assert shifted > 3 * tolerance
+
+
+def test_unbiased_mmd_goes_negative_for_one_distribution_while_biased_never_does():
+    g = torch.Generator().manual_seed(7)
+    unbiased, biased = [], []
+    for _ in range(40):
+        x, y = torch.randn(20, 2, generator=g), torch.randn(20, 2, generator=g)
+        unbiased.append(mmd(x, y, estimator="unbiased", bandwidths=1.0).item())
+        biased.append(mmd(x, y, estimator="biased", bandwidths=1.0).item())
+    assert min(biased) >= 0
+    assert 0.2 < np.mean(np.array(unbiased) < 0) < 0.8  # the unbiased estimator straddles the true value 0
+    assert abs(np.mean(unbiased)) < np.mean(biased)
+
+
+def test_mmd_is_differentiable():
+    x = torch.randn(10, 3, requires_grad=True)
+    y = torch.randn(10, 3) + 1
+    mmd(x, y).backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
+
+
+def test_mmd_rejects_mismatched_widths():
+    with pytest.raises(ValueError, match="different widths"):
+        mmd(torch.randn(4, 3), torch.randn(4, 2))
+
+
+@pytest.mark.parametrize("estimator", ["biased", "unbiased", "linear"])
+def test_mmd_rejects_empty_batch(estimator):
+    with pytest.raises(ValueError, match="source holds 0 rows"):
+        mmd(torch.randn(0, 3), torch.randn(4, 3), estimator=estimator)
+
+
+def test_unbiased_mmd_rejects_a_single_row():
+    with pytest.raises(ValueError, match="at least 2"):
+        mmd(torch.randn(1, 3), torch.randn(4, 3), estimator="unbiased")
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, [1.0, 0.0], [2.0, -0.5]])
+def test_mmd_rejects_non_positive_bandwidths(bad):
+    with pytest.raises(ValueError, match="bandwidths"):
+        mmd(torch.randn(4, 3), torch.randn(4, 3), bandwidths=bad)
+
+
+@pytest.mark.parametrize("bad", [0.0, [1.0, -2.0]])
+def test_mmd_rejects_non_positive_multipliers(bad):
+    with pytest.raises(ValueError, match="multipliers"):
+        mmd(torch.randn(4, 3), torch.randn(4, 3), multipliers=bad)
+
+
+def test_mmd_rejects_empty_bandwidth_list():
+    with pytest.raises(ValueError, match="bandwidths is empty"):
+        mmd(torch.randn(4, 3), torch.randn(4, 3), bandwidths=[])
+
+
+def test_mmd_rejects_unknown_estimator():
+    with pytest.raises(ValueError, match="estimator"):
+        mmd(torch.randn(4, 3), torch.randn(4, 3), estimator="quadratic")
+
+
+def test_mmd_rejects_nan_features():
+    x = torch.randn(4, 3)
+    x[1, 2] = float("nan")
+    with pytest.raises(ValueError, match="NaN"):
+        mmd(x, torch.randn(4, 3))
+
+
+def test_mmd_rejects_non_2d_features():
+    with pytest.raises(ValueError, match="2-D"):
+        mmd(torch.randn(4, 3, 2), torch.randn(4, 3, 2))
+
+
+def test_median_heuristic_rejects_coinciding_points():
+    with pytest.raises(ValueError, match="pass bandwidths"):
+        mmd(torch.zeros(4, 3), torch.zeros(4, 3))
+
+
+# ---------------------------------------------------------------- CORAL
+def test_coral_matches_its_formula_with_numpy_covariances():
+    rng = np.random.default_rng(8)
+    xs, xt = rng.normal(size=(30, 4)), rng.normal(size=(20, 4)) @ rng.normal(size=(4, 4))
+    cs, ct = np.cov(xs, rowvar=False), np.cov(xt, rowvar=False)
+    expected = np.sum((cs - ct) ** 2) / (4 * 4**2)
+    assert coral(torch.from_numpy(xs), torch.from_numpy(xt)).item() == pytest.approx(expected, rel=1e-10)
+
+
+def test_coral_is_zero_for_equal_covariances_whatever_the_means():
+    x = torch.randn(50, 3, dtype=torch.float64)
+    assert coral(x, x + 5.0).item() == pytest.approx(0.0, abs=1e-12)
+
+
+def test_coral_rejects_mismatched_widths():
+    with pytest.raises(ValueError, match="different widths"):
+        coral(torch.randn(5, 3), torch.randn(5, 4))
+
+
+@pytest.mark.parametrize("rows", [0, 1])
+def test_coral_rejects_batches_too_small_for_a_covariance(rows):
+    with pytest.raises(ValueError, match="at least 2"):
+        coral(torch.randn(5, 3), torch.randn(rows, 3))
+
+
+# ---------------------------------------------------------------- proxy A-distance
+def test_proxy_a_distance_is_near_zero_for_one_distribution_and_near_two_for_separated_ones():
+    rng = np.random.default_rng(9)
+    x, y = rng.normal(size=(400, 5)), rng.normal(size=(400, 5))
+    assert proxy_a_distance(x, y) < 0.3
+    assert proxy_a_distance(x, y + 4.0) > 1.9
+
+
+def test_proxy_a_distance_equals_two_times_one_minus_twice_the_held_out_error():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(10)
+    x, y = rng.normal(size=(100, 3)), rng.normal(size=(100, 3)) + 0.6
+    got = proxy_a_distance(x, y, seed=3)
+    r = np.random.default_rng(3)
+    xs, xt = x[r.choice(100, 100, replace=False)], y[r.choice(100, 100, replace=False)]
+    pooled, d = np.concatenate([xs, xt]), np.repeat([0.0, 1.0], 100)
+    a, b, da, db = train_test_split(pooled, d, test_size=100, stratify=d, random_state=3)
+    scaler = StandardScaler().fit(a)
+    clf = LogisticRegression(max_iter=2000).fit(scaler.transform(a), da)
+    err = np.mean(clf.predict(scaler.transform(b)) != db)
+    assert got == pytest.approx(2 * (1 - 2 * err))
+
+
+def test_proxy_a_distance_accepts_tensors_and_is_deterministic():
+    x, y = torch.randn(60, 3), torch.randn(80, 3) + 1
+    assert proxy_a_distance(x, y, seed=1) == proxy_a_distance(x.numpy(), y.numpy(), seed=1)
+
+
+def test_proxy_a_distance_rejects_mismatched_widths():
+    with pytest.raises(ValueError, match="different widths"):
+        proxy_a_distance(np.zeros((10, 3)), np.zeros((10, 4)))
+
+
+def test_proxy_a_distance_rejects_too_few_rows():
+    with pytest.raises(ValueError, match="too few"):
+        proxy_a_distance(np.random.rand(1, 3), np.random.rand(10, 3))
+
+
+def test_proxy_a_distance_rejects_bad_test_fraction():
+    with pytest.raises(ValueError, match="test_fraction"):
+        proxy_a_distance(np.random.rand(10, 3), np.random.rand(10, 3), test_fraction=1.5)
+
+
+# ---------------------------------------------------------------- gap recovered
+def test_gap_recovered_matches_definition():
+    assert gap_recovered(0.7, 0.5, 0.9) == pytest.approx(0.5)
+    assert gap_recovered(0.5, 0.5, 0.9) == 0.0
+    assert gap_recovered(0.4, 0.5, 0.9) == pytest.approx(-0.25)
+
+
+def test_gap_recovered_rejects_missing_gap():
+    with pytest.raises(ValueError, match="train_on_target"):
+        gap_recovered(0.7, 0.8, 0.8)
+
+
+# ---------------------------------------------------------------- batch norm per domain (AdaBN)
+def test_adapt_batch_norm_sets_running_statistics_to_those_of_the_data():
+    torch.manual_seed(11)
+    model = nn.Sequential(nn.Conv2d(2, 3, 1), nn.BatchNorm2d(3))
+    x = torch.randn(50, 2, 4, 4) * 3 + 1
+    domain.adapt_batch_norm(model, x, batch_size=10)  # five equal batches: the average must cover all of them
+    with torch.no_grad():
+        h = model[0](x)
+    torch.testing.assert_close(model[1].running_mean, h.mean((0, 2, 3)))
+    n = h.numel() / 3
+    # batch norm keeps each batch's unbiased variance around that batch's mean; their average is close to
+    # the variance of all the data (it misses the small spread of the batch means), so compare loosely
+    torch.testing.assert_close(model[1].running_var, h.var((0, 2, 3)) * n / (n - 1), rtol=0.05, atol=0)
+    assert model[1].momentum == 0.1  # restored
+
+
+# ---------------------------------------------------------------- the training loop
+def moons_data(rotation=30.0, n=200):
+    from tlearn.data import moons
+
+    return moons(n, seed=0), moons(n, rotation=rotation, seed=1)
+
+
+def fresh_network(seed=0):
+    torch.manual_seed(seed)
+    return domain.ShallowNetwork()
+
+
+@pytest.mark.parametrize("method", domain.ADAPTATION_METHODS)
+def test_adapt_is_deterministic_and_records_its_history(method):
+    (xs, ys), (xt, _) = moons_data()
+    runs = [domain.adapt(method, fresh_network(), (xs, ys), xt, steps=30, batch_size=32, lr=0.3, seed=4,
+                         device="cpu") for _ in range(2)]
+    for a, b in zip(runs[0].model.parameters(), runs[1].model.parameters()):
+        assert torch.equal(a, b)
+    history = runs[0].history
+    assert all(len(history[k]) == 30 for k in ("task_loss", "domain_loss", "domain_accuracy", "lambda", "lr"))
+    assert history["lr"][0] == pytest.approx(0.3) and history["lr"][-1] == pytest.approx(0.3 / 11**0.75)
+    if method == "source_only":
+        assert all(math.isnan(v) for v in history["domain_loss"])
+    else:
+        assert history["lambda"][0] == 0.0 and history["lambda"][-1] == pytest.approx(lambda_schedule(1.0))
+        assert all(math.isfinite(v) for v in history["domain_loss"])
+    assert (runs[0].discriminator is not None) == (method == "dann")
+
+
+def test_source_only_never_sees_the_target():
+    (xs, ys), (xt, _) = moons_data()
+    a = domain.adapt("source_only", fresh_network(), (xs, ys), xt, steps=20, batch_size=32, seed=0, device="cpu")
+    b = domain.adapt("source_only", fresh_network(), (xs, ys), xt * 100, steps=20, batch_size=32, seed=0,
+                     device="cpu")
+    for p, q in zip(a.model.parameters(), b.model.parameters()):
+        assert torch.equal(p, q)
+
+
+def test_dann_on_two_moons_turns_the_boundary_with_the_target():
+    source_only = domain.two_moons_adaptation("source_only", rotation=30, weight=0, seed=0)
+    dann = domain.two_moons_adaptation("dann", rotation=30, weight=6, seed=0)
+    assert dann.source_accuracy > 0.9
+    assert dann.target_accuracy > source_only.target_accuracy + 0.08
+
+
+def test_adapt_rejects_unknown_method():
+    (xs, ys), (xt, _) = moons_data()
+    with pytest.raises(ValueError, match="method"):
+        domain.adapt("wasserstein", domain.ShallowNetwork(), (xs, ys), xt, steps=2)
+
+
+def test_adapt_rejects_a_model_without_backbone_and_head():
+    (xs, ys), (xt, _) = moons_data()
+    with pytest.raises(TypeError, match="backbone"):
+        domain.adapt("mmd", nn.Linear(2, 2), (xs, ys), xt, steps=2)
+
+
+@pytest.mark.parametrize("name, value", [("steps", 0), ("batch_size", -1), ("lr", 0.0), ("weight", -1.0)])
+def test_adapt_rejects_bad_numbers(name, value):
+    (xs, ys), (xt, _) = moons_data()
+    with pytest.raises(ValueError, match=name):
+        domain.adapt("mmd", domain.ShallowNetwork(), (xs, ys), xt, **{"steps": 2, name: value})
+
+
+def test_adapt_rejects_unknown_batch_norm_mode():
+    (xs, ys), (xt, _) = moons_data()
+    with pytest.raises(ValueError, match="batch_norm"):
+        domain.adapt("mmd", domain.ShallowNetwork(), (xs, ys), xt, steps=2, batch_norm="shared")
+
+
+def test_adapt_rejects_target_of_another_input_width():
+    (xs, ys), _ = moons_data()
+    with pytest.raises(ValueError):
+        domain.adapt("mmd", domain.ShallowNetwork(), (xs, ys), torch.randn(50, 3), steps=2)
+
+
+def test_compare_methods_rejects_unknown_weights():
+    (xs, ys), (xt, yt) = moons_data()
+    with pytest.raises(ValueError, match="weights"):
+        domain.compare_methods(domain.ShallowNetwork, (xs, ys), None, None, weights={"dan": 1.0})
+
+
+# ---------------------------------------------------------------- pictures and the panel
+def test_plots_return_figures():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from tlearn import viz
+
+    run = domain.two_moons_adaptation("dann", steps=20, seed=0)
+    fs, ft = domain.features_of(run.model, run.source[0]), domain.features_of(run.model, run.target[0])
+    figures = [
+        viz.plot_decision_boundaries({"dann": run.model}, run.source, run.target_test, resolution=20),
+        viz.plot_domain_features({"dann": (fs, ft, run.source[1], run.target[1])}),
+        viz.plot_adaptation_curves({"dann": run.history}),
+        viz.plot_mmd_estimates({"unbiased": {"same": [0.1, -0.1], "shifted": [0.5, 0.6]}}),
+        viz.plot_schedules([0, 1], {"lambda": [0, 1]}),
+    ]
+    assert all(isinstance(f, Figure) for f in figures)
+
+
+def test_plot_domain_features_rejects_mismatched_widths():
+    from tlearn import viz
+
+    with pytest.raises(ValueError, match="width"):
+        viz.plot_domain_features({"x": (torch.randn(5, 3), torch.randn(5, 4), torch.zeros(5), torch.zeros(5))})
+
+
+def test_two_moons_panel_trains_on_click():
+    from tlearn import widgets
+
+    panel = widgets.two_moons_panel(steps=20)
+    widgets.drive(panel, click="train", rotation=60, method="mmd", weight=2.0)
+    run = panel.runs[-1]
+    assert (run.method, run.rotation, run.weight) == ("mmd", 60.0, 2.0)
+    assert "target accuracy" in panel.summary.value

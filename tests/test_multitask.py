@@ -1,0 +1,508 @@
+"""Oracle tests for tlearn.multitask: sharing schemes, penalties, task weights, the training loop."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+from torch.nn import functional as F
+from torch.nn.utils import parameters_to_vector
+
+from tlearn.multitask import (
+    CrossStitch,
+    FixedWeighting,
+    HardSharing,
+    SoftSharing,
+    UncertaintyWeighting,
+    evaluate_multitask,
+    fit_multitask,
+    lambda_sweep,
+    parameter_distance,
+    predict_multitask,
+    squared_parameter_distance,
+)
+
+TASKS = {"left": 3, "right": 4}
+
+
+class TinyConv(nn.Module):
+    """Two conv blocks on 1x8x8 images; flattened output, like Conv4."""
+
+    def __init__(self, width=4):
+        super().__init__()
+        self.blocks = nn.ModuleList(
+            [
+                nn.Sequential(nn.Conv2d(1, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU(), nn.MaxPool2d(2)),
+                nn.Sequential(nn.Conv2d(width, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)),
+            ]
+        )
+        self.out_features = width * 2 * 2
+
+    def forward(self, x):
+        for block in self.blocks:
+            x = block(x)
+        return x.flatten(1)
+
+
+class TinyGRU(nn.Module):
+    """GRU over [B, T, 3] sequences; the hidden state at each sequence's last valid step."""
+
+    def __init__(self, hidden=5):
+        super().__init__()
+        self.gru = nn.GRU(3, hidden, batch_first=True)
+        self.out_features = hidden
+
+    def forward(self, x, lengths):
+        out, _ = self.gru(x)
+        return out[torch.arange(len(x)), lengths - 1]
+
+
+def images(n=24, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(n, 1, 8, 8, generator=g)
+    targets = {t: torch.randint(0, k, (n,), generator=g) for t, k in TASKS.items()}
+    return x, targets
+
+
+def learnable_images(n=96, seed=0):
+    """Labels are functions of the image: left = brightest third of the left half, etc."""
+    x, _ = images(n, seed)
+    left = x[:, 0, :, :4].mean(dim=(1, 2))
+    right = x[:, 0, :, 4:].mean(dim=(1, 2))
+    y_left = torch.bucketize(left, left.quantile(torch.tensor([1 / 3, 2 / 3])))
+    y_right = torch.bucketize(right, right.quantile(torch.tensor([0.25, 0.5, 0.75])))
+    return x, {"left": y_left, "right": y_right}
+
+
+# --------------------------------------------------------------------------- forward contract
+
+
+@pytest.mark.parametrize("kind", ["hard", "soft", "stitch"])
+def test_forward_returns_task_dict_in_train_and_eval(kind):
+    torch.manual_seed(0)
+    model = {
+        "hard": lambda: HardSharing(TinyConv(), TASKS),
+        "soft": lambda: SoftSharing(TinyConv, TASKS),
+        "stitch": lambda: CrossStitch(TinyConv, TASKS),
+    }[kind]()
+    x, _ = images(6)
+    for mode in (True, False):
+        model.train(mode)
+        out = model(x)
+        assert isinstance(out, dict) and list(out) == list(TASKS)
+        for t, k in TASKS.items():
+            assert out[t].shape == (6, k)
+
+
+def test_rnn_trunk_gets_lengths_in_hard_and_soft_sharing():
+    torch.manual_seed(0)
+    x = torch.randn(4, 7, 3)
+    lengths = torch.tensor([7, 3, 5, 1])
+    trunk = TinyGRU()
+    hard = HardSharing(trunk, TASKS)
+    out = hard(x, lengths)
+    expected = hard.heads["left"](trunk(x, lengths))
+    torch.testing.assert_close(out["left"], expected)
+    soft = SoftSharing(TinyGRU, TASKS)
+    out = soft(x, lengths)
+    torch.testing.assert_close(out["right"], soft.heads["right"](soft.trunks["right"](x, lengths)))
+
+
+def test_single_task_network_is_hard_sharing_with_one_head():
+    trunk = TinyConv()
+    single = HardSharing(trunk, {"left": 3})
+    x, _ = images(5)
+    single.eval()
+    torch.testing.assert_close(single(x)["left"], single.heads["left"](trunk(x)))
+    assert single.tasks == {"left": 3}
+
+
+# --------------------------------------------------------------------------- hard sharing
+
+
+def test_shared_trunk_receives_gradient_from_every_head():
+    torch.manual_seed(0)
+    model = HardSharing(TinyConv(), TASKS)
+    x, y = images(16)
+    grads = {}
+    for task in TASKS:
+        model.zero_grad()
+        F.cross_entropy(model(x)[task], y[task]).backward()
+        grads[task] = [p.grad.clone() for p in model.trunk.parameters()]
+        # this task's loss reaches every trunk tensor ...
+        assert all(g.abs().sum() > 0 for g in grads[task])
+        # ... and no other task's head
+        for other in TASKS:
+            if other != task:
+                assert all(p.grad is None or p.grad.abs().sum() == 0 for p in model.heads[other].parameters())
+    # the trunk's gradient of the summed loss is the sum of the per-task gradients
+    model.zero_grad()
+    sum(F.cross_entropy(model(x)[t], y[t]) for t in TASKS).backward()
+    for p, gl, gr in zip(model.trunk.parameters(), grads["left"], grads["right"]):
+        torch.testing.assert_close(p.grad, gl + gr)
+
+
+def test_parameter_counts_of_sharing_schemes():
+    trunk_params = sum(p.numel() for p in TinyConv().parameters())
+    feat = TinyConv().out_features
+    heads = sum(feat * k + k for k in TASKS.values())
+    count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+    assert count(HardSharing(TinyConv(), TASKS)) == trunk_params + heads
+    assert count(SoftSharing(TinyConv, TASKS)) == 2 * trunk_params + heads
+    n_blocks = len(TinyConv().blocks)
+    assert count(CrossStitch(TinyConv, TASKS)) == 2 * trunk_params + heads + n_blocks * 2 * 2
+
+
+# --------------------------------------------------------------------------- soft sharing
+
+
+def test_soft_penalty_equals_direct_sum_over_parameters():
+    torch.manual_seed(0)
+    tasks = {"a": 2, "b": 3, "c": 4}
+    model = SoftSharing(TinyConv, tasks, lam=0.37, same_init=False)
+    vecs = {t: parameters_to_vector(model.trunks[t].parameters()) for t in tasks}
+    direct = sum(
+        ((vecs[s] - vecs[t]) ** 2).sum() for s, t in [("a", "b"), ("a", "c"), ("b", "c")]
+    )
+    torch.testing.assert_close(model.penalty(), 0.37 * direct)
+    assert math.isclose(model.parameter_distance(), float(direct.detach().sqrt()), rel_tol=1e-5)
+    # per pair, the helper functions agree with the flattened vectors
+    ab = float((vecs["a"] - vecs["b"]).detach().norm())
+    assert math.isclose(parameter_distance(model.trunks["a"], model.trunks["b"]), ab, rel_tol=1e-5)
+    torch.testing.assert_close(
+        squared_parameter_distance(model.trunks["a"], model.trunks["b"]), (vecs["a"] - vecs["b"]).pow(2).sum()
+    )
+
+
+def test_soft_penalty_gradient_descent_contracts_by_the_closed_form_factor():
+    # d/d theta_s of lam * sum_{pairs} ||theta_s - theta_t||^2 = 2 lam sum_t (theta_s - theta_t),
+    # so plain SGD shrinks every difference by (1 - 2 lr lam K) per step, K tasks.
+    torch.manual_seed(0)
+    tasks = {"a": 2, "b": 2, "c": 2}
+    lam, lr, steps = 0.5, 0.1, 4
+    model = SoftSharing(TinyConv, tasks, lam=lam, same_init=False)
+    d0 = model.parameter_distance()
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    for _ in range(steps):
+        opt.zero_grad()
+        model.penalty().backward()
+        opt.step()
+    factor = 1 - 2 * lr * lam * len(tasks)
+    assert math.isclose(model.parameter_distance(), d0 * abs(factor) ** steps, rel_tol=1e-4)
+
+
+def test_large_lambda_makes_task_networks_converge():
+    x, y = learnable_images(64)
+    dist = {}
+    for lam in (0.0, 10.0):
+        torch.manual_seed(0)
+        model = SoftSharing(TinyConv, TASKS, lam=lam, same_init=False)
+        start = model.parameter_distance()
+        sgd = torch.optim.SGD(model.parameters(), lr=1e-2)
+        fit_multitask(model, (x, y), optimizer=sgd, epochs=5, batch_size=16, progress=False, device="cpu")
+        dist[lam] = model.parameter_distance()
+    assert dist[10.0] < 0.05 * start
+    assert dist[10.0] < 0.05 * dist[0.0]
+    assert dist[0.0] > 0.5 * start  # without the penalty nothing pulls them together
+
+
+def test_soft_sharing_with_lambda_zero_is_independent_single_task_networks():
+    x, y = learnable_images(48)
+    torch.manual_seed(0)
+    soft = SoftSharing(TinyConv, TASKS, lam=0.0)
+    singles = {}
+    for t, k in TASKS.items():
+        singles[t] = HardSharing(TinyConv(), {t: k})
+        singles[t].trunk.load_state_dict(soft.trunks[t].state_dict())
+        singles[t].heads[t].load_state_dict(soft.heads[t].state_dict())
+    kwargs = dict(epochs=2, lr=1e-2, batch_size=16, progress=False, device="cpu", seed=3)
+    fit_multitask(soft, (x, y), **kwargs)
+    for t in TASKS:
+        fit_multitask(singles[t], (x, y), **kwargs)  # extra targets in the data are ignored
+        torch.testing.assert_close(
+            parameters_to_vector(singles[t].trunk.parameters()),
+            parameters_to_vector(soft.trunks[t].parameters()),
+        )
+
+
+@pytest.mark.parametrize("kind", [SoftSharing, CrossStitch])
+def test_same_init_copies_the_first_trunk_into_separate_modules(kind):
+    torch.manual_seed(0)
+    model = kind(TinyConv, TASKS)
+    left, right = model.trunks["left"], model.trunks["right"]
+    assert left is not right
+    for (name, a), (_, b) in zip(left.state_dict().items(), right.state_dict().items()):
+        assert torch.equal(a, b), name
+        assert a.data_ptr() != b.data_ptr(), name  # copies, not one shared tensor
+    apart = kind(TinyConv, TASKS, same_init=False)
+    assert parameter_distance(apart.trunks["left"], apart.trunks["right"]) > 0
+
+
+def test_without_penalty_same_init_networks_drift_apart_and_a_penalty_holds_them():
+    x, y = learnable_images(64)
+    dist = {}
+    for lam in (0.0, 20.0):
+        torch.manual_seed(0)
+        model = SoftSharing(TinyConv, TASKS, lam=lam)
+        assert model.parameter_distance() == 0
+        sgd = torch.optim.SGD(model.parameters(), lr=1e-2)
+        fit_multitask(model, (x, y), optimizer=sgd, epochs=3, batch_size=16, progress=False, device="cpu")
+        dist[lam] = model.parameter_distance()
+    assert dist[0.0] > 0 and dist[20.0] < 0.1 * dist[0.0]
+
+
+def test_lambda_sweep_measures_falling_distance():
+    x, y = learnable_images(64)
+    # Adam moves each parameter by about lr per step whatever the gradient's scale, so the pull
+    # saturates for large lambda: the lambdas here sit below that, where the pull still grows
+    rows = lambda_sweep(TinyConv, TASKS, (x, y), (x, y), [0.0, 0.1, 10.0], epochs=8, lr=1e-2, batch_size=16, device="cpu")
+    assert [r["lam"] for r in rows] == [0.0, 0.1, 10.0]
+    assert len({r["initial_distance"] for r in rows}) == 1  # same initial networks for every lambda
+    assert rows[0]["distance"] > rows[1]["distance"] > rows[2]["distance"]
+    for r in rows:
+        assert 0 <= r["mean"] <= 1 and math.isclose(r["mean"], (r["left"] + r["right"]) / 2)
+
+
+# --------------------------------------------------------------------------- cross-stitch
+
+
+def test_cross_stitch_with_identity_alpha_is_independent_networks():
+    torch.manual_seed(0)
+    model = CrossStitch(TinyConv, TASKS, same_init=False)  # different columns, so mixing would show
+    with torch.no_grad():
+        model.alpha.copy_(torch.eye(2).repeat(len(model.alpha), 1, 1))
+    x, _ = images(5)
+    model.eval()
+    out = model(x)
+    for t in TASKS:
+        torch.testing.assert_close(out[t], model.heads[t](model.trunks[t](x)))
+
+
+def test_cross_stitch_mixes_activations_by_alpha():
+    torch.manual_seed(0)
+    model = CrossStitch(TinyConv, {"a": 2, "b": 2, "c": 2}, init_self=0.8)
+    # initial alpha: 0.8 on the diagonal, the rest split evenly, rows summing to 1
+    expected = torch.tensor([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8]])
+    for a in model.alpha:
+        torch.testing.assert_close(a.detach(), expected)
+    hs = [torch.randn(2, 4, 3, 3) for _ in range(3)]
+    alpha = torch.randn(3, 3)
+    mixed = model.stitch(hs, alpha)
+    for s in range(3):
+        torch.testing.assert_close(mixed[s], sum(alpha[s, t] * hs[t] for t in range(3)))
+
+
+def test_cross_stitch_alpha_learns_and_gets_its_own_learning_rate():
+    x, y = learnable_images(48)
+    torch.manual_seed(0)
+    model = CrossStitch(TinyConv, TASKS)
+    before = model.alpha.detach().clone()
+    groups = model.param_groups(lr=1e-3, stitch_lr=0.1)
+    assert groups[1]["params"][0] is model.alpha and groups[1]["lr"] == 0.1
+    n_rest = sum(p.numel() for p in groups[0]["params"])
+    assert n_rest + model.alpha.numel() == sum(p.numel() for p in model.parameters())
+    fit_multitask(model, (x, y), optimizer=torch.optim.Adam(groups), epochs=1, batch_size=16, progress=False, device="cpu")
+    assert not torch.equal(before, model.alpha.detach())
+
+
+# --------------------------------------------------------------------------- task weighting
+
+
+def test_uncertainty_weighting_follows_its_formula():
+    w = UncertaintyWeighting(["cls", "reg"], regression=["reg"])
+    with torch.no_grad():
+        w.log_variance.copy_(torch.tensor([0.3, -0.7]))
+    losses = {"cls": torch.tensor(1.7), "reg": torch.tensor(0.4)}
+    direct = math.exp(-0.3) * 1.7 + 0.3 / 2 + 0.5 * math.exp(0.7) * 0.4 - 0.7 / 2
+    assert math.isclose(float(w(losses).detach()), direct, rel_tol=1e-6)
+    assert math.isclose(w.weights()["cls"], math.exp(-0.3), rel_tol=1e-6)
+    assert math.isclose(w.weights()["reg"], 0.5 * math.exp(0.7), rel_tol=1e-6)
+
+
+def test_uncertainty_weighting_settles_at_the_analytic_optimum():
+    # for fixed losses, d/ds [c e^{-s} L + s/2] = 0  at  s* = log(2 c L): weight c e^{-s*} = 1 / (2 L)
+    losses = {"cls": torch.tensor(2.5), "reg": torch.tensor(0.2)}
+    w = UncertaintyWeighting(["cls", "reg"], regression=["reg"])
+    opt = torch.optim.SGD(w.parameters(), lr=0.5)
+    for _ in range(500):
+        opt.zero_grad()
+        w(losses).backward()
+        opt.step()
+    torch.testing.assert_close(w.log_variance.detach(), torch.tensor([math.log(2 * 2.5), math.log(2 * 0.5 * 0.2)]), atol=1e-4, rtol=0)
+    assert math.isclose(w.weights()["cls"], 1 / (2 * 2.5), rel_tol=1e-3)
+    assert math.isclose(w.weights()["reg"], 1 / (2 * 0.2), rel_tol=1e-3)
+
+
+def test_fixed_weighting_is_a_weighted_sum_equal_by_default():
+    losses = {"left": torch.tensor(0.5), "right": torch.tensor(2.0)}
+    assert float(FixedWeighting(["left", "right"])(losses)) == 2.5
+    weighted = FixedWeighting(["left", "right"], {"left": 0.2, "right": 3.0})
+    assert math.isclose(float(weighted(losses)), 0.2 * 0.5 + 3.0 * 2.0, rel_tol=1e-6)
+
+
+def test_fit_with_uncertainty_weighting_trains_the_log_variances():
+    x, y = learnable_images(48)
+    torch.manual_seed(0)
+    model = HardSharing(TinyConv(), TASKS)
+    weighting = UncertaintyWeighting(list(TASKS))
+    hist = fit_multitask(model, (x, y), weighting=weighting, epochs=3, lr=1e-2, batch_size=16, progress=False, device="cpu")
+    assert weighting.log_variance.abs().sum() > 0
+    assert hist["weight_left"][-1] == weighting.weights()["left"]
+    assert hist["weight_left"][0] != 1.0  # the weights moved from their initial value during training
+
+
+# --------------------------------------------------------------------------- training loop
+
+
+def test_fit_is_deterministic_and_learns():
+    x, y = learnable_images(96)
+    runs = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        model = HardSharing(TinyConv(), TASKS)
+        hist = fit_multitask(model, (x, y), epochs=12, lr=1e-2, batch_size=16, seed=1, progress=False, device="cpu")
+        runs.append((parameters_to_vector(model.parameters()).detach(), hist))
+    torch.testing.assert_close(runs[0][0], runs[1][0], rtol=0, atol=0)
+    hist = runs[0][1]
+    assert hist["loss"][-1] < hist["loss"][0]
+    assert len(hist["train_acc_left"]) == len(hist["train_acc_right"]) == len(hist["seconds"]) == 12
+    assert hist.total_seconds > 0
+    acc = evaluate_multitask(model, (x, y), device="cpu")
+    assert acc["left"] > 1 / 3 + 0.1 and acc["right"] > 1 / 4 + 0.1
+
+
+def test_evaluate_matches_direct_argmax_and_keeps_mode():
+    x, y = images(30)
+    torch.manual_seed(0)
+    model = SoftSharing(TinyConv, TASKS)
+    model.train()
+    acc = evaluate_multitask(model, (x, y), device="cpu", batch_size=7)
+    assert model.training  # evaluation restored the training mode
+    model.eval()
+    with torch.no_grad():
+        out = model(x)
+    for t in TASKS:
+        assert math.isclose(acc[t], (out[t].argmax(1) == y[t]).float().mean().item(), rel_tol=1e-6)
+    assert math.isclose(acc["mean"], (acc["left"] + acc["right"]) / 2)
+    logits = predict_multitask(model, x, device="cpu", batch_size=7)
+    torch.testing.assert_close(logits["right"], out["right"])
+
+
+def test_multidigits_like_objects_are_accepted():
+    class Multi:
+        def __init__(self):
+            self.images, self.tasks = learnable_images(20)
+
+    torch.manual_seed(0)
+    model = HardSharing(TinyConv(), TASKS)
+    acc = evaluate_multitask(model, Multi(), device="cpu")
+    assert set(acc) == {"left", "right", "mean"}
+
+
+def test_rnn_data_as_a_tuple_of_inputs():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(20, 6, 3, generator=g)
+    lengths = torch.randint(1, 7, (20,), generator=g)
+    y = {t: torch.randint(0, k, (20,), generator=g) for t, k in TASKS.items()}
+    torch.manual_seed(0)
+    model = HardSharing(TinyGRU(), TASKS)
+    hist = fit_multitask(model, ((x, lengths), y), epochs=2, batch_size=8, progress=False, device="cpu")
+    assert len(hist["loss"]) == 2
+    assert set(evaluate_multitask(model, ((x, lengths), y), device="cpu")) == {"left", "right", "mean"}
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_task_with_no_head_is_an_error():
+    x, y = images(8)
+    model = HardSharing(TinyConv(), TASKS)
+    with pytest.raises(ValueError, match=r"\['middle'\] have no head"):
+        fit_multitask(model, (x, {**y, "middle": y["left"]}), tasks=["left", "middle"], progress=False, device="cpu")
+    with pytest.raises(ValueError, match="have no head"):
+        evaluate_multitask(model, (x, y), tasks=["middle"], device="cpu")
+
+
+def test_weighting_for_other_tasks_is_an_error():
+    x, y = images(8)
+    model = HardSharing(TinyConv(), TASKS)
+    with pytest.raises(ValueError, match="weighting is built for tasks"):
+        fit_multitask(model, (x, y), weighting=UncertaintyWeighting(["left", "middle"]), progress=False, device="cpu")
+
+
+def test_targets_missing_a_task_is_an_error():
+    x, y = images(8)
+    model = HardSharing(TinyConv(), TASKS)
+    with pytest.raises(ValueError, match=r"targets are missing task\(s\) \['right'\]"):
+        fit_multitask(model, (x, {"left": y["left"]}), progress=False, device="cpu")
+    with pytest.raises(ValueError, match="targets are missing"):
+        evaluate_multitask(model, (x, {"left": y["left"]}), device="cpu")
+    with pytest.raises(ValueError, match="missing"):
+        UncertaintyWeighting(list(TASKS))({"left": torch.tensor(1.0)})
+
+
+def test_mismatched_architectures_for_soft_sharing_is_an_error():
+    with pytest.raises(ValueError, match="mismatched architectures.*shape"):
+        SoftSharing({"left": TinyConv(4), "right": TinyConv(6)}, TASKS)
+    with pytest.raises(ValueError, match="mismatched architectures"):
+        SoftSharing({"left": TinyConv(4), "right": TinyGRU(16)}, TASKS)
+    with pytest.raises(ValueError, match="mismatched architectures"):
+        parameter_distance(TinyConv(4), TinyConv(6))
+    with pytest.raises(ValueError, match="mismatched architectures"):
+        CrossStitch({"left": TinyConv(4), "right": TinyConv(6)}, TASKS)
+
+
+def test_one_trunk_object_for_every_task_is_an_error():
+    trunk = TinyConv()
+    with pytest.raises(ValueError, match="same module object"):
+        SoftSharing({"left": trunk, "right": trunk}, TASKS)
+    with pytest.raises(TypeError, match="same_init must be True or False"):
+        SoftSharing(TinyConv, TASKS, same_init="yes")
+    with pytest.raises(TypeError, match="single module"):
+        SoftSharing(trunk, TASKS)
+
+
+def test_trunks_for_other_tasks_is_an_error():
+    with pytest.raises(ValueError, match="one trunk per task"):
+        SoftSharing({"left": TinyConv(), "middle": TinyConv()}, TASKS)
+
+
+def test_cross_stitch_needs_blocks():
+    with pytest.raises(TypeError, match="no .blocks"):
+        CrossStitch(TinyGRU, TASKS)
+
+
+def test_trunk_without_out_features_is_an_error():
+    with pytest.raises(TypeError, match="out_features"):
+        HardSharing(nn.Sequential(nn.Flatten()), TASKS)
+
+
+@pytest.mark.parametrize("tasks", [["left", "right"], {}, {"left": 1}, {"left": 2.5}])
+def test_bad_task_dict_is_an_error(tasks):
+    with pytest.raises((TypeError, ValueError), match="tasks"):
+        HardSharing(TinyConv(), tasks)
+
+
+def test_negative_lambda_is_an_error():
+    with pytest.raises(ValueError, match="lam = -1"):
+        SoftSharing(TinyConv, TASKS, lam=-1)
+
+
+def test_labels_outside_a_head_are_an_error():
+    x, y = images(8)
+    y["left"][0] = 3  # the left head has 3 classes: 0, 1, 2
+    with pytest.raises(ValueError, match=r"targets\['left'\] has labels in \[0, 3\]"):
+        fit_multitask(HardSharing(TinyConv(), TASKS), (x, y), progress=False, device="cpu")
+
+
+def test_inputs_and_targets_of_different_lengths_are_an_error():
+    x, y = images(8)
+    with pytest.raises(ValueError, match=r"shape \(8,\)"):
+        fit_multitask(HardSharing(TinyConv(), TASKS), (x, {**y, "left": y["left"][:5]}), progress=False, device="cpu")
+
+
+def test_bad_fixed_weights_are_an_error():
+    with pytest.raises(ValueError, match="weights\\['left'\\] = -1"):
+        FixedWeighting(["left", "right"], {"left": -1, "right": 1})
+    with pytest.raises(ValueError, match="missing"):
+        FixedWeighting(["left", "right"], {"left": 1})

@@ -1,0 +1,152 @@
+"""The shipped pretrained weights: present, small, verified; corrupt, tampered or mismatched files refused."""
+
+import hashlib
+import json
+import shutil
+
+import pytest
+import torch
+
+from tlearn import pretrain as P
+from tlearn.backbones import Conv4, GRUEncoder
+
+NAMES = list(P.SPECS)
+
+
+@pytest.fixture()
+def copy_of_weights(tmp_path):
+    """The shipped files copied to a scratch folder, to be damaged there."""
+    for name in NAMES:
+        for path in P.weight_paths(name):
+            shutil.copy(path, tmp_path / path.name)
+    return tmp_path
+
+
+def test_shipped_weights_total_at_most_5_mb():
+    sizes = {p.name: p.stat().st_size for p in P.WEIGHTS_DIR.glob("*.pt")}
+    assert set(sizes) == {f"{n}.pt" for n in NAMES}
+    assert sum(sizes.values()) <= 5 * 1024 * 1024, sizes
+    assert P.weights_size() == sum(sizes.values())
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_shipped_metadata_matches_the_file_and_the_code(name):
+    pt_path, meta_path = P.weight_paths(name)
+    meta = json.loads(meta_path.read_text())
+    assert meta["sha256"] == hashlib.sha256(pt_path.read_bytes()).hexdigest()
+    assert meta["bytes"] == pt_path.stat().st_size
+    assert meta["config"] == P.SPECS[name]["config"] and meta["architecture"] == P.SPECS[name]["architecture"]
+    acc = meta["accuracy"]
+    assert 0.0 <= acc["held_out_drawers"] <= 1.0 and acc["held_out_drawers"] > 10 * acc["chance"]
+    assert meta["source_task"]["train_drawers"] == P.DATA["train_drawers"]
+    assert not set(meta["source_task"]["train_drawers"]) & set(meta["source_task"]["test_drawers"])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_load_pretrained_returns_the_saved_tensors(name):
+    backbone = P.load_pretrained(name)
+    assert isinstance(backbone, (Conv4, GRUEncoder))
+    state = torch.load(P.weight_paths(name)[0], weights_only=True)
+    loaded = backbone.state_dict()
+    assert set(state) == set(loaded) and all(torch.equal(state[k], loaded[k]) for k in state)
+    assert sum(p.numel() for p in backbone.parameters()) == json.loads(P.weight_paths(name)[1].read_text())["parameters"]
+
+
+def test_a_flipped_byte_is_refused_naming_the_file_and_the_fix(copy_of_weights):
+    pt = copy_of_weights / "conv4-glyphs.pt"
+    data = bytearray(pt.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    pt.write_bytes(bytes(data))
+    with pytest.raises(P.WeightFileError, match=r"conv4-glyphs\.pt.*SHA-256.*make pretrain"):
+        P.load_pretrained("conv4-glyphs", directory=copy_of_weights)
+
+
+def test_a_truncated_file_is_refused(copy_of_weights):
+    pt = copy_of_weights / "gru-glyphs.pt"
+    pt.write_bytes(pt.read_bytes()[:1000])
+    with pytest.raises(P.WeightFileError, match="make pretrain"):
+        P.load_pretrained("gru-glyphs", directory=copy_of_weights)
+
+
+def test_changed_weights_are_refused_even_when_saved_properly(copy_of_weights):
+    pt = copy_of_weights / "conv4-glyphs.pt"
+    state = torch.load(pt, weights_only=True)
+    state["blocks.0.0.weight"] += 0.01
+    torch.save(state, pt)
+    with pytest.raises(P.WeightFileError, match="corrupt or was modified"):
+        P.load_pretrained("conv4-glyphs", directory=copy_of_weights)
+
+
+def _rehash(directory, name, **changes):
+    pt, meta_path = P.weight_paths(name, directory)
+    meta = json.loads(meta_path.read_text())
+    meta.update(changes, sha256=hashlib.sha256(pt.read_bytes()).hexdigest())
+    meta_path.write_text(json.dumps(meta))
+
+
+def test_a_pickle_with_code_is_refused_even_with_a_matching_checksum(copy_of_weights):
+    pt = copy_of_weights / "conv4-glyphs.pt"
+    torch.save({"blocks.0.0.weight": torch.zeros(1), "payload": print}, pt)  # a function: not plain data
+    _rehash(copy_of_weights, "conv4-glyphs")
+    with pytest.raises(P.WeightFileError, match="could not be loaded as plain tensors"):
+        P.load_pretrained("conv4-glyphs", directory=copy_of_weights)
+
+
+def test_weights_of_another_shape_are_refused_even_with_a_matching_checksum(copy_of_weights):
+    torch.save(Conv4(hidden=32).state_dict(), copy_of_weights / "conv4-glyphs.pt")
+    _rehash(copy_of_weights, "conv4-glyphs")
+    with pytest.raises(P.WeightFileError, match="does not fit a Conv4"):
+        P.load_pretrained("conv4-glyphs", directory=copy_of_weights)
+
+
+def test_metadata_describing_another_config_is_refused(copy_of_weights):
+    _rehash(copy_of_weights, "gru-glyphs", config={**P.SPECS["gru-glyphs"]["config"], "hidden_size": 64})
+    with pytest.raises(P.WeightFileError, match="config.*make pretrain"):
+        P.load_pretrained("gru-glyphs", directory=copy_of_weights)
+
+
+def test_unreadable_metadata_is_refused(copy_of_weights):
+    (copy_of_weights / "gru-glyphs.json").write_text("{not json")
+    with pytest.raises(P.WeightFileError, match="not valid JSON"):
+        P.load_pretrained("gru-glyphs", directory=copy_of_weights)
+
+
+def test_a_missing_file_names_make_pretrain(tmp_path):
+    with pytest.raises(FileNotFoundError, match="make pretrain"):
+        P.load_pretrained("conv4-glyphs", directory=tmp_path)
+
+
+def test_unknown_name_is_refused():
+    with pytest.raises(ValueError, match="available: conv4-glyphs, gru-glyphs"):
+        P.load_pretrained("resnet50-imagenet")
+
+
+def test_pretrain_writes_files_that_load_back(tmp_path):
+    """A one-epoch run on two alphabets: the files it writes pass every check of load_pretrained."""
+    meta = P.pretrain("gru-glyphs", directory=tmp_path, epochs=1, n_alphabets=2, progress=False, device="cpu")
+    assert meta["source_task"]["n_classes"] == 40 and meta["training"]["epochs"] == 1
+    backbone = P.load_pretrained("gru-glyphs", directory=tmp_path)
+    assert backbone.out_features == P.SPECS["gru-glyphs"]["config"]["hidden_size"]
+
+
+def test_trajectory_lengths_are_one_past_the_last_pen_up():
+    x = torch.zeros(3, 6, 3)
+    x[0, [1, 3], 2] = 1  # two strokes ending at points 1 and 3
+    x[1, 5, 2] = 1
+    x[2, 0, 2] = 1
+    x[:, :, :2] = 0.3  # coordinates do not matter
+    assert P.trajectory_lengths(x).tolist() == [4, 6, 1]
+    with pytest.raises(ValueError, match="pen-up"):
+        P.trajectory_lengths(torch.zeros(1, 4, 3))
+
+
+def test_trajectory_lengths_match_the_glyph_lengths(small_glyphs):
+    assert torch.equal(P.trajectory_lengths(small_glyphs.trajectories), small_glyphs.lengths)
+
+
+def test_augmentation_keeps_shape_range_and_is_deterministic():
+    x = torch.rand(16, 1, 28, 28)
+    a = P.augment_images(x, torch.Generator().manual_seed(0))
+    b = P.augment_images(x, torch.Generator().manual_seed(0))
+    assert a.shape == x.shape and torch.equal(a, b) and a.min() >= 0 and a.max() <= 1
+    assert not torch.equal(a, x)

@@ -1,0 +1,405 @@
+"""Pretrained backbones for this world: trained on the Glyphs background set, shipped as small weight files.
+
+Transfer learning needs a network trained on a large, varied source task. For photographs that is
+ImageNet; here it is the Glyphs *background* set: 600 characters from 30 alphabets, each drawn by 20
+drawers. Two backbones are pretrained as 600-way classifiers,
+
+.. math::  \\theta^\\ast = \\arg\\min_\\theta\\; \\frac1N \\sum_i -\\log \\mathrm{softmax}\\big(W f_\\theta(x_i)\\big)_{y_i},
+
+and only the backbone :math:`f_{\\theta^\\ast}` is kept (the 600-way head :math:`W` is specific to the
+source task and is thrown away, as ImageNet's 1000-way layer is):
+
+=================  ==================================================  ==========================
+name               backbone                                            input
+=================  ==================================================  ==========================
+``conv4-glyphs``   :class:`tlearn.backbones.Conv4`, 64 channels         glyph images 1x28x28
+``gru-glyphs``     :class:`tlearn.backbones.GRUEncoder`, 128 units      pen trajectories [T, 3]
+=================  ==================================================  ==========================
+
+Drawers 0-14 of every character are used for training and drawers 15-19 are held out, so the accuracy
+recorded with the weights measures recognising known characters drawn by new hands.
+
+Each backbone is saved as ``tlearn/weights/<name>.pt`` (its ``state_dict``) next to ``<name>.json``:
+the architecture and its config, the data and training settings, the accuracy reached, the time it
+took, and the file's SHA-256. :func:`load_pretrained` trusts nothing: it checks the checksum, loads with
+``torch.load(weights_only=True)`` (which refuses anything but tensors and plain containers, so a
+tampered file cannot run code), checks the config against the one this code builds, and loads the
+state dict strictly. Any failure raises :class:`WeightFileError` naming the file and the fix,
+``make pretrain``. Rebuild everything with ``make pretrain`` (``python -m tlearn.pretrain``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .backbones import Classifier, Conv4, GRUEncoder
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+FIX = "rebuild it with `make pretrain` (or `python -m tlearn.pretrain {name}`)"
+
+SPECS = {
+    "conv4-glyphs": {
+        "architecture": "Conv4",
+        "config": {"in_channels": 1, "hidden": 64, "image_size": 28},
+        "input": "images",
+        "training": {"epochs": 15, "lr": 2e-3, "batch_size": 128, "weight_decay": 0.0, "seed": 0,
+                     "augment": True},
+    },
+    "gru-glyphs": {
+        "architecture": "GRUEncoder",
+        "config": {"input_size": 3, "hidden_size": 128, "num_layers": 1, "pool": "last"},
+        "input": "trajectories",
+        "training": {"epochs": 12, "lr": 3e-3, "batch_size": 128, "weight_decay": 0.0, "seed": 0,
+                     "augment": False},
+    },
+}
+DATA = {"dataset": "glyphs", "split": "background", "seed": 0, "train_drawers": list(range(15)),
+        "test_drawers": list(range(15, 20))}
+
+
+class WeightFileError(ValueError):
+    """A weight file that is missing, corrupt, tampered with, or does not match the code."""
+
+
+# --- trajectories as one tensor -------------------------------------------------------------------------
+def trajectory_lengths(x: torch.Tensor) -> torch.Tensor:
+    """True lengths of zero-padded Glyphs trajectories ``[B, T, 3]``.
+
+    The last real point of every drawing ends a stroke, so it carries the pen-up mark (channel 2 = 1);
+    padding carries none. The length is one past the last pen-up mark.
+    """
+    if x.dim() != 3 or x.shape[2] < 3:
+        raise ValueError(f"trajectories must be [B, T, 3] (x, y, pen_up), got {list(x.shape)}")
+    pen_up = x[:, :, 2] > 0.5
+    if not pen_up.any(1).all():
+        raise ValueError("every trajectory needs a pen-up mark (channel 2 = 1) on its last point")
+    T = x.shape[1]
+    last = T - 1 - pen_up.flip(1).float().argmax(1)
+    return last + 1
+
+
+class TrajectoryEncoder(nn.Module):
+    """A :class:`GRUEncoder` that takes one tensor: lengths are read from the pen-up marks.
+
+    This lets a trajectory model go through the same ``fit``/``evaluate`` loop as an image model.
+    """
+
+    def __init__(self, encoder: GRUEncoder):
+        super().__init__()
+        if not isinstance(encoder, GRUEncoder):
+            raise TypeError(f"encoder must be a GRUEncoder, got {type(encoder).__name__}")
+        self.encoder = encoder
+        self.out_features = encoder.out_features
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x, trajectory_lengths(x))
+
+
+# --- augmentation ---------------------------------------------------------------------------------------
+def augment_images(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Redraw a batch ``[B, 1, H, W]`` the way another pen, scanner or writer might have.
+
+    Each image gets a random small affine map (rotation up to 11 degrees, zoom 0.75-1.1, shear,
+    a shift of up to 1.5 px); a random third gets thicker strokes (a 3x3 grey dilation); a random third
+    is scanned at a lower resolution (down to 10-16 px and back up, which blurs it). A network trained to
+    give the same class to all of these cannot rely on stroke width or sharpness, and that is what
+    carries over to digits scanned at 8x8 and to other writers: augmentation is a cheap way to make
+    pretrained features invariant to what should not matter.
+    """
+    B, _, H, W = x.shape
+    if B == 0:
+        return x
+
+    def uniform(lo, hi):
+        return lo + (hi - lo) * torch.rand(B, generator=generator)
+
+    angle, scale, shear = uniform(-0.2, 0.2), uniform(0.75, 1.1), uniform(-0.15, 0.15)
+    shift = torch.stack([uniform(-0.11, 0.11), uniform(-0.11, 0.11)], 1)
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.stack([torch.stack([cos, -sin + shear, shift[:, 0]], 1),
+                         torch.stack([sin, cos, shift[:, 1]], 1)], 1)  # output -> input sampling map
+    grid = F.affine_grid(theta.to(x.dtype), list(x.shape), align_corners=False)
+    x = F.grid_sample(x, grid.to(x.device), padding_mode="zeros", align_corners=False)
+    thick = (torch.rand(B, generator=generator) < 1 / 3).to(x.device)
+    x = torch.where(thick[:, None, None, None], F.max_pool2d(x, 3, stride=1, padding=1), x)
+    low = (torch.rand(B, generator=generator) < 1 / 3).to(x.device)
+    side = int(torch.randint(10, 17, (1,), generator=generator))
+    small = F.interpolate(x, size=(side, side), mode="bilinear", antialias=True, align_corners=False)
+    blurred = F.interpolate(small, size=(H, W), mode="bilinear", align_corners=False)
+    return torch.where(low[:, None, None, None], blurred, x).clamp(0, 1)
+
+
+def _train(model: nn.Module, X: torch.Tensor, y: torch.Tensor, training: dict, augment: bool,
+           device: str, progress: bool, desc: str) -> float:
+    """Adam with a cosine-annealed learning rate, optional augmentation; returns the last epoch's accuracy."""
+    from .train import _progress, batches, get_device, seed_everything
+
+    dev = get_device(device)
+    model.to(dev)
+    g = seed_everything(training["seed"])
+    optimizer = torch.optim.Adam(model.parameters(), lr=training["lr"], weight_decay=training["weight_decay"])
+    steps = training["epochs"] * -(-len(X) // training["batch_size"])
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
+    correct = 0
+    for _ in _progress(range(training["epochs"]), progress, desc):
+        model.train()
+        correct = 0
+        for idx in batches(len(X), training["batch_size"], shuffle=True, generator=g):
+            xb, yb = X[idx], y[idx]
+            if augment:
+                xb = augment_images(xb, g)
+            logits = model(xb.to(dev))
+            loss = F.cross_entropy(logits, yb.to(dev))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            correct += (logits.argmax(1).cpu() == yb).sum().item()
+    return correct / len(X)
+
+
+# --- building -------------------------------------------------------------------------------------------
+def _spec(name: str) -> dict:
+    if name not in SPECS:
+        raise ValueError(f"unknown pretrained backbone {name!r}; available: {', '.join(SPECS)}")
+    return SPECS[name]
+
+
+def build_backbone(name: str, config: dict | None = None) -> nn.Module:
+    """A freshly initialised backbone of the architecture ``name`` is pretrained as (config as shipped)."""
+    spec = _spec(name)
+    config = dict(spec["config"] if config is None else config)
+    return {"Conv4": Conv4, "GRUEncoder": GRUEncoder}[spec["architecture"]](**config)
+
+
+def source_data(name: str, n_alphabets: int | None = None):
+    """The pretraining inputs and labels: ``(X_train, y_train, X_test, y_test, n_classes)``, split by drawer."""
+    from .data import glyphs
+
+    g = glyphs(DATA["split"], n_alphabets=n_alphabets, seed=DATA["seed"])
+    X = g.images if _spec(name)["input"] == "images" else g.trajectories
+    train = torch.isin(g.drawers, torch.tensor(DATA["train_drawers"]))
+    test = torch.isin(g.drawers, torch.tensor(DATA["test_drawers"]))
+    return X[train], g.targets[train], X[test], g.targets[test], g.n_classes
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _as_model(name: str, backbone: nn.Module) -> nn.Module:
+    return TrajectoryEncoder(backbone) if _spec(name)["input"] == "trajectories" else backbone
+
+
+def pretrain(name: str, *, directory: str | Path | None = None, epochs: int | None = None,
+             n_alphabets: int | None = None, progress: bool = True, device: str = "auto") -> dict:
+    """Train backbone ``name`` on the Glyphs background set and save ``<name>.pt`` + ``<name>.json``.
+
+    ``epochs`` and ``n_alphabets`` override the shipped settings (for a quick check); the JSON records
+    what was actually used. Returns the metadata written to the JSON.
+    """
+    from .train import evaluate
+
+    spec = _spec(name)
+    directory = WEIGHTS_DIR if directory is None else Path(directory)
+    training = dict(spec["training"])
+    if epochs is not None:
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+            raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
+        training["epochs"] = epochs
+    X, y, X_test, y_test, n_classes = source_data(name, n_alphabets)
+    torch.manual_seed(training["seed"])
+    backbone = build_backbone(name)
+    model = Classifier(_as_model(name, backbone), n_classes)
+    start = time.perf_counter()
+    train_acc = _train(model, X, y, training, training["augment"], device, progress, f"pretraining {name}")
+    seconds = time.perf_counter() - start
+    test_acc = evaluate(model, (X_test, y_test), device=device)
+    backbone = backbone.cpu()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.pt"
+    torch.save({k: v.detach().clone() for k, v in backbone.state_dict().items()}, path)
+    meta = {
+        "name": name,
+        "file": path.name,
+        "sha256": sha256_of(path),
+        "bytes": path.stat().st_size,
+        "architecture": spec["architecture"],
+        "config": spec["config"],
+        "input": spec["input"],
+        "out_features": backbone.out_features,
+        "parameters": sum(p.numel() for p in backbone.parameters()),
+        "source_task": {**DATA, "n_alphabets": n_alphabets or "all", "n_classes": n_classes,
+                        "n_train": len(y), "n_test": len(y_test)},
+        "training": {**training, "optimizer": "Adam, cosine-annealed learning rate",
+                     "loss": "cross-entropy over the source classes",
+                     "seconds": round(seconds, 1), "device": str(next(model.parameters()).device)},
+        "accuracy": {"train_last_epoch": round(train_acc, 4),
+                     "held_out_drawers": round(test_acc, 4), "chance": round(1 / n_classes, 4)},
+        "made_by": f"python -m tlearn.pretrain {name}",
+        "versions": {"torch": torch.__version__, "python": platform.python_version()},
+    }
+    (directory / f"{name}.json").write_text(json.dumps(meta, indent=2) + "\n")
+    return meta
+
+
+# --- loading --------------------------------------------------------------------------------------------
+def weight_paths(name: str, directory: str | Path | None = None) -> tuple[Path, Path]:
+    """Where ``<name>.pt`` and ``<name>.json`` are looked for (the package's ``weights/`` by default)."""
+    _spec(name)
+    directory = WEIGHTS_DIR if directory is None else Path(directory)
+    return directory / f"{name}.pt", directory / f"{name}.json"
+
+
+def read_metadata(name: str, directory: str | Path | None = None) -> dict:
+    """The JSON metadata shipped next to a weight file (config, accuracy, sha256, how it was made)."""
+    _, meta_path = weight_paths(name, directory)
+    fix = FIX.format(name=name)
+    if not meta_path.exists():
+        raise FileNotFoundError(f"no metadata file {meta_path} for pretrained backbone {name!r}; {fix}")
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (ValueError, UnicodeDecodeError) as err:
+        raise WeightFileError(f"{meta_path} is not valid JSON ({err}); {fix}") from err
+    missing = [k for k in ("sha256", "architecture", "config") if k not in meta]
+    if not isinstance(meta, dict) or missing:
+        raise WeightFileError(f"{meta_path} lacks the fields {missing or 'all'}; {fix}")
+    return meta
+
+
+def load_pretrained(name: str, *, directory: str | Path | None = None, train_if_missing: bool = False,
+                    progress: bool = True) -> nn.Module:
+    """The pretrained backbone ``name``, verified: checksum, ``weights_only`` load, config, strict keys.
+
+    A missing file raises ``FileNotFoundError`` naming ``make pretrain``, unless ``train_if_missing``:
+    then it is trained here (a few minutes on a laptop CPU, with a progress bar) and saved.
+    """
+    pt_path, meta_path = weight_paths(name, directory)
+    fix = FIX.format(name=name)
+    if not pt_path.exists() or not meta_path.exists():
+        if not train_if_missing:
+            missing = pt_path if not pt_path.exists() else meta_path
+            raise FileNotFoundError(f"pretrained backbone {name!r} not found ({missing} is missing); {fix}, "
+                                    "or pass train_if_missing=True to train it now")
+        print(f"{pt_path.name} is missing: pretraining {name} now (a few minutes on a CPU)")
+        pretrain(name, directory=pt_path.parent, progress=progress)
+    meta = read_metadata(name, directory)
+    actual = sha256_of(pt_path)
+    if actual != meta["sha256"]:
+        raise WeightFileError(
+            f"{pt_path} has SHA-256 {actual[:16]}..., but {meta_path.name} records {str(meta['sha256'])[:16]}...: "
+            f"the file is corrupt or was modified; {fix}")
+    spec = _spec(name)
+    if meta["architecture"] != spec["architecture"] or meta["config"] != spec["config"]:
+        raise WeightFileError(
+            f"{meta_path} describes a {meta['architecture']} with config {meta['config']}, but this version of "
+            f"tlearn builds {name} as a {spec['architecture']} with config {spec['config']}; {fix}")
+    try:
+        state = torch.load(pt_path, map_location="cpu", weights_only=True)
+    except Exception as err:  # unpickling refused or a torn archive
+        raise WeightFileError(f"{pt_path} could not be loaded as plain tensors ({type(err).__name__}: "
+                              f"{str(err).splitlines()[0][:200]}); {fix}") from err
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise WeightFileError(f"{pt_path} does not hold a state_dict of tensors; {fix}")
+    backbone = build_backbone(name, meta["config"])
+    try:
+        backbone.load_state_dict(state, strict=True)
+    except RuntimeError as err:
+        raise WeightFileError(f"{pt_path} does not fit a {spec['architecture']}{spec['config']}: "
+                              f"{str(err).splitlines()[0][:300]}; {fix}") from err
+    return backbone
+
+
+# --- the real path: ImageNet weights from torchvision ----------------------------------------------------
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+
+class ImageNetBackbone(nn.Module):
+    """A torchvision ResNet with its ImageNet weights, fed as it was trained: RGB images in ``[0, 1]`` are
+    normalised with ImageNet's channel means and standard deviations before the network sees them.
+    ``pretrained=False`` gives the same network randomly initialised (the from-scratch baseline)."""
+
+    def __init__(self, name: str = "resnet18", pretrained: bool = True):
+        super().__init__()
+        from .backbones import TorchvisionBackbone
+
+        # raises tlearn.data.OfflineError within seconds when the weights are not cached and there is no network
+        self.backbone = TorchvisionBackbone(name, weights="imagenet" if pretrained else None)
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
+        self.out_features = self.backbone.out_features
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.backbone((x - self.mean) / self.std)
+
+
+def real_target(name: str = "cifar10", per_class: int = 100, test_per_class: int = 100, image_size: int = 32,
+                seed: int = 0):
+    """A small labelled subset of a real torchvision dataset as two ImageSets ``(pool, test)``:
+    ``per_class`` training images of every class (draw label budgets from it) and ``test_per_class`` test
+    images. Downloads once through :func:`tlearn.data.load_real`; offline it fails within seconds with
+    :class:`tlearn.data.OfflineError`, naming the offline default."""
+    from .data import ImageSet, load_real
+    from .samplers import labels_of
+
+    for pname, value in [("per_class", per_class), ("test_per_class", test_per_class)]:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{pname} must be an integer >= 1, got {value!r}")
+    out = []
+    for train, k in [(True, per_class), (False, test_per_class)]:
+        ds = load_real(name, train=train, image_size=image_size)
+        labels = labels_of(ds)
+        g = torch.Generator().manual_seed(seed)
+        picked = torch.cat([torch.nonzero(labels == c).flatten()[torch.randperm(int((labels == c).sum()), generator=g)[:k]]
+                            for c in torch.unique(labels)]).sort().values
+        images = torch.stack([ds[int(i)][0] for i in picked])
+        images = images.repeat(1, 3, 1, 1) if images.shape[1] == 1 else images
+        out.append(ImageSet(images, labels[picked], classes=list(getattr(ds, "classes", [])) or None,
+                            name=f"{name} ({'train' if train else 'test'} subset)"))
+    return out[0], out[1]
+
+
+def weights_size(directory: str | Path | None = None) -> int:
+    """Total bytes of the shipped weight files."""
+    directory = WEIGHTS_DIR if directory is None else Path(directory)
+    return sum(p.stat().st_size for p in directory.glob("*.pt"))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tlearn.pretrain", description=__doc__.split("\n")[0])
+    parser.add_argument("names", nargs="*", default=list(SPECS), help=f"which backbones (default: {' '.join(SPECS)})")
+    parser.add_argument("--epochs", type=int, default=None, help="override the number of epochs")
+    parser.add_argument("--check", action="store_true", help="only verify the shipped files")
+    args = parser.parse_args(argv)
+    for name in args.names:
+        _spec(name)
+    for name in args.names:
+        if args.check:
+            load_pretrained(name)
+            meta = read_metadata(name)
+            print(f"{name}: ok, sha256 {meta['sha256'][:16]}..., held-out accuracy "
+                  f"{meta['accuracy']['held_out_drawers']:.3f}")
+            continue
+        meta = pretrain(name, epochs=args.epochs)
+        print(f"{name}: {meta['parameters']:,} parameters, {meta['bytes'] / 1e6:.2f} MB, "
+              f"{meta['training']['seconds']:.0f} s, held-out-drawer accuracy {meta['accuracy']['held_out_drawers']:.3f} "
+              f"(chance {meta['accuracy']['chance']:.4f}) -> {WEIGHTS_DIR / meta['file']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
