@@ -1,5 +1,6 @@
 """Oracle tests for tlearn.domain: each loss against its definition, written out the slow way."""
 
+import copy
 import itertools
 import math
 
@@ -528,3 +529,62 @@ def test_two_moons_panel_trains_on_click():
     run = panel.runs[-1]
     assert (run.method, run.rotation, run.weight) == ("mmd", 60.0, 2.0)
     assert "target accuracy" in panel.summary.value
+
+
+def tiny_digits(n=40, seed=0, shift=0.0):
+    from tlearn.data import ImageSet
+
+    g = torch.Generator().manual_seed(seed)
+    images = (torch.rand(n, 1, 16, 16, generator=g) + shift).clamp(0, 1)
+    return ImageSet(images, torch.arange(n) % 4, classes=list("abcd"), name=f"tiny{seed}")
+
+
+def tiny_model():
+    from tlearn.backbones import Classifier, Conv4
+
+    return Classifier(Conv4(1, hidden=4, image_size=16), 4)
+
+
+def test_compare_methods_trains_every_row_and_reports_the_gap():
+    comparison = domain.compare_methods(tiny_model, tiny_digits(seed=0), tiny_digits(seed=1, shift=0.3),
+                                        tiny_digits(seed=2, shift=0.3), steps=3, batch_size=8, seed=0, device="cpu")
+    names = ["source only", "source only + AdaBN", "MMD", "CORAL", "DANN", "train on target"]
+    assert list(comparison.accuracy) == names
+    assert set(comparison.runs) == set(names) - {"source only + AdaBN"}
+    rows = {r["method"]: r for r in comparison.rows()}
+    assert rows["source only"]["gap recovered"] is None and rows["train on target"]["gap recovered"] is None
+    if comparison.accuracy["train on target"] > comparison.accuracy["source only"]:
+        expected = gap_recovered(comparison.accuracy["MMD"], comparison.accuracy["source only"],
+                                 comparison.accuracy["train on target"])
+        assert rows["MMD"]["gap recovered"] == f"{expected:.0%}"
+
+
+def test_compare_methods_needs_a_labelled_target():
+    with pytest.raises(TypeError, match="labelled"):
+        domain.compare_methods(tiny_model, tiny_digits(), tiny_digits(1).images, tiny_digits(2), steps=1)
+
+
+def test_features_of_with_own_statistics_normalises_with_the_datas_batch_norm_statistics():
+    torch.manual_seed(0)
+    model = tiny_model().eval()
+    source, shifted = tiny_digits(seed=0), tiny_digits(seed=0, shift=0.5)
+    plain = domain.features_of(model, shifted)
+    own = domain.features_of(model, shifted, own_statistics=True)
+    by_hand = domain.features_of(domain.adapt_batch_norm(copy.deepcopy(model), shifted.images), shifted)
+    torch.testing.assert_close(own, by_hand)
+    assert not torch.allclose(own, plain)
+    # the model itself is left as it was
+    torch.testing.assert_close(domain.features_of(model, source), domain.features_of(model, source))
+    assert torch.equal(model.backbone.blocks[0][1].running_mean, torch.zeros(4))
+
+
+def test_domain_features_panel_shows_a_network():
+    from tlearn import widgets
+
+    torch.manual_seed(0)
+    models = {"a": tiny_model().eval(), "b": tiny_model().eval()}
+    panel = widgets.domain_features_panel(models, tiny_digits(seed=0), tiny_digits(seed=1, shift=0.4),
+                                          own_statistics={"b": True})
+    widgets.drive(panel, click="show", network="b", projection="pca")
+    assert panel.shown[-1][:2] == ("b", "pca")
+    assert "proxy A-distance" in panel.summary.value

@@ -129,6 +129,12 @@ def test_feature_cache_reuses_and_invalidates(tmp_path):
         model.blocks[0][0].weight.add_(0.1)  # a changed weight must never hit the old entry
     changed = extract_features(model, x, cache=cache, device="cpu")
     assert cache.misses == 2 and not torch.equal(changed["output"], first["output"])
+    encoder = GRUEncoder(hidden_size=4)
+    X, lengths = torch.rand(3, 5, 3), torch.tensor([5, 2, 3])
+    last = extract_features(encoder, (X, lengths), [], cache=cache, device="cpu")
+    encoder.pool = "mean"  # same weights, another read-out: must not come from the cache
+    mean = extract_features(encoder, (X, lengths), [], cache=cache, device="cpu")
+    assert not torch.equal(last["output"], mean["output"])
     fresh = FeatureCache(tmp_path)  # a new session loads from disk
     loaded = extract_features(model, x, cache=fresh, device="cpu")
     assert fresh.hits == 1 and all(torch.equal(loaded[k], changed[k]) for k in loaded)

@@ -506,3 +506,55 @@ def test_bad_fixed_weights_are_an_error():
         FixedWeighting(["left", "right"], {"left": -1, "right": 1})
     with pytest.raises(ValueError, match="missing"):
         FixedWeighting(["left", "right"], {"left": 1})
+
+
+def test_history_total_loss_is_the_weighted_sum_of_task_losses():
+    x, y = learnable_images(48)
+    torch.manual_seed(0)
+    model = HardSharing(TinyConv(), TASKS)
+    weights = {"left": 0.3, "right": 2.0}
+    hist = fit_multitask(model, (x, y), weighting=FixedWeighting(list(TASKS), weights), epochs=2, batch_size=16,
+                         progress=False, device="cpu")
+    for e in range(2):
+        direct = sum(w * hist[f"loss_{t}"][e] for t, w in weights.items())
+        assert math.isclose(hist["loss"][e], direct, rel_tol=1e-5)
+
+
+# --------------------------------------------------------------------------- figures and panel
+
+
+def test_plots_return_figures_and_reject_bad_rows():
+    import matplotlib.pyplot as plt
+
+    from tlearn.viz import plot_accuracy_vs_size, plot_lambda_sweep
+
+    rows = [{"method": m, "train size": n, "mean": a} for m, n, a in
+            [("single", 100, 0.5), ("single", 300, 0.7), ("hard", 100, 0.6), ("hard", 300, 0.75)]]
+    fig = plot_accuracy_vs_size(rows)
+    assert len(fig.axes[0].lines) == 2
+    plt.close(fig)
+    with pytest.raises(ValueError, match="'train size'"):
+        plot_accuracy_vs_size([{"method": "single", "mean": 0.5}])
+    sweep = [{"lam": lam, "distance": d, "initial_distance": 0.0, "left": 0.5, "right": 0.6, "mean": 0.55}
+             for lam, d in [(0.0, 3.0), (0.01, 1.0), (0.1, 0.2)]]
+    fig = plot_lambda_sweep(sweep, ["left", "right"], references={"hard sharing": 0.6}, runs=[sweep[1]])
+    assert len(fig.axes) == 2
+    plt.close(fig)
+    with pytest.raises(ValueError, match="nothing to plot"):
+        plot_lambda_sweep([], ["left", "right"])
+
+
+def test_soft_sharing_panel_shows_what_lambda_sweep_measures():
+    from tlearn import widgets
+
+    x, y = learnable_images(32)
+    kwargs = dict(epochs=1, lr=1e-2, batch_size=16, seed=0, device="cpu")
+    panel = widgets.soft_sharing_panel(TinyConv, TASKS, (x, y), (x, y), lams=(0.0, 1.0), **kwargs)
+    widgets.drive(panel, click="train", lam=1.0, weight_left=0.5, weight_right=1.5)
+    direct = lambda_sweep(TinyConv, TASKS, (x, y), (x, y), [1.0], weights={"left": 0.5, "right": 1.5}, **kwargs)[0]
+    (run,) = panel.runs
+    assert run["lam"] == 1.0 and math.isclose(run["distance"], direct["distance"], rel_tol=1e-6)
+    assert run["mean"] == direct["mean"]
+    assert f"{direct['distance']:.3f}" in panel.children[-2].value  # the summary line under the plot
+    with pytest.raises(ValueError, match="every task weight is 0"):
+        widgets.drive(panel, click="train", weight_left=0.0, weight_right=0.0)

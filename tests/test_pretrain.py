@@ -150,3 +150,69 @@ def test_augmentation_keeps_shape_range_and_is_deterministic():
     b = P.augment_images(x, torch.Generator().manual_seed(0))
     assert a.shape == x.shape and torch.equal(a, b) and a.min() >= 0 and a.max() <= 1
     assert not torch.equal(a, x)
+
+
+# --- the real path, without a network ------------------------------------------------------------------
+class FakeTorchvisionSet(torch.utils.data.Dataset):
+    """Stands in for torchvision's CIFAR10: .targets, .classes, (image, label) items."""
+
+    def __init__(self, n_per_class=7, n_classes=3, seed=0):
+        g = torch.Generator().manual_seed(seed)
+        self.targets = torch.arange(n_classes).repeat(n_per_class).tolist()
+        self.images = torch.rand(len(self.targets), 3, 8, 8, generator=g)
+        self.classes = [f"class {c}" for c in range(n_classes)]
+
+    def __len__(self):
+        return len(self.targets)
+
+    def __getitem__(self, i):
+        return self.images[i], self.targets[i]
+
+
+def test_real_target_draws_a_stratified_subset(monkeypatch):
+    import tlearn.data
+
+    made = {}
+
+    def fake_load_real(name, train=True, image_size=28, **kwargs):
+        made[train] = FakeTorchvisionSet(seed=int(train))
+        return made[train]
+
+    monkeypatch.setattr(tlearn.data, "load_real", fake_load_real)
+    pool, test = P.real_target("cifar10", per_class=4, test_per_class=2, seed=3)
+    assert torch.equal(torch.bincount(pool.targets), torch.full((3,), 4))
+    assert torch.equal(torch.bincount(test.targets), torch.full((3,), 2))
+    for subset, source in [(pool, made[True]), (test, made[False])]:
+        for image, label in zip(subset.images, subset.targets):  # every picked image is the source's own
+            matches = [i for i in range(len(source)) if torch.equal(source.images[i], image)]
+            assert len(matches) == 1 and source.targets[matches[0]] == int(label)
+    assert pool.classes == made[True].classes
+    with pytest.raises(ValueError, match="per_class"):
+        P.real_target("cifar10", per_class=0)
+
+
+def test_imagenet_backbone_fails_fast_offline(monkeypatch, tmp_path):
+    import time
+
+    from tlearn.data import OfflineError
+
+    monkeypatch.setenv("TLEARN_OFFLINE", "1")
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))  # no cached weights either
+    start = time.perf_counter()
+    with pytest.raises(OfflineError, match="offline default"):
+        P.ImageNetBackbone("resnet18")
+    assert time.perf_counter() - start < 10
+
+
+def test_imagenet_backbone_normalises_then_runs_the_resnet_and_exposes_its_blocks():
+    from tlearn.backbones import Classifier
+    from tlearn.finetune import layer_groups
+
+    torch.manual_seed(0)
+    net = P.ImageNetBackbone("resnet18", pretrained=False).eval()
+    x = torch.rand(2, 3, 32, 32)
+    mean, std = torch.tensor(P.IMAGENET_MEAN).view(1, 3, 1, 1), torch.tensor(P.IMAGENET_STD).view(1, 3, 1, 1)
+    with torch.no_grad():
+        torch.testing.assert_close(net(x), net.backbone.model((x - mean) / std))
+    names = [n for n, _ in layer_groups(Classifier(net, 4))]
+    assert names == ["backbone.model.conv1", "backbone.model.bn1"] + [f"backbone.model.layer{i}" for i in range(1, 5)] + ["head"]

@@ -83,6 +83,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -91,6 +92,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from tqdm.auto import tqdm
 
 __all__ = [
     "GradientReversalFunction",
@@ -241,7 +243,7 @@ def learning_rate_schedule(p: float, mu0: float = 0.01, alpha: float = 10.0, bet
 class DomainDiscriminator(nn.Module):
     """An MLP from features to one logit: > 0 means "target", < 0 means "source".
 
-    ``hidden_sizes=()`` gives the logistic domain regressor of the shallow DANN (Ganin et al., 2016, Alg. 1).
+    ``hidden_sizes=()`` gives the logistic domain regressor of the shallow DANN (Ganin et al., 2016, Algorithm 1).
     """
 
     def __init__(self, in_features: int, hidden_sizes: Sequence[int] = (64, 64)):
@@ -480,7 +482,7 @@ def proxy_a_distance(source, target, *, test_fraction: float = 0.5, C: float = 1
 # Networks and the training loop
 # --------------------------------------------------------------------------------------------------
 class ShallowNetwork(nn.Module):
-    r"""The shallow network of Ganin et al. (2016, Sec. 4): :math:`G_f(x) = \mathrm{sigm}(Wx + b)`, a linear
+    r"""The shallow network of Ganin et al. (2016): :math:`G_f(x) = \mathrm{sigm}(Wx + b)`, a linear
     softmax classifier :math:`G_y` on top. ``.backbone`` is :math:`G_f`, ``.head`` is :math:`G_y`."""
 
     def __init__(self, in_features: int = 2, hidden: int = 15, n_classes: int = 2):
@@ -557,9 +559,11 @@ def adapt(
       alignment loss the harder, higher-order part of the shift.
     * ``"joint"``: both batches pass through together, so the statistics mix the domains.
 
-    With ``schedules=True`` (the default) the weight follows :func:`lambda_schedule` and the learning rate
-    :func:`learning_rate_schedule` with :math:`\mu_0 =` ``lr``, as Ganin et al. prescribe; SGD with
-    momentum. ``source`` is an ImageSet or an ``(X, y)`` pair, ``target`` an ImageSet or a tensor ``X``.
+    The optimiser is SGD with momentum. ``anneal_lr=True`` lowers the learning rate along
+    :func:`learning_rate_schedule` with :math:`\mu_0 =` ``lr``; ``ramp_weight=True`` raises the weight along
+    :func:`lambda_schedule` (:math:`\lambda_p`); both as Ganin et al. prescribe. ``False`` keeps ``lr``,
+    respectively ``weight``, constant. ``source`` is an ImageSet or an ``(X, y)`` pair, ``target`` an
+    ImageSet or a tensor ``X``.
     """
     from tlearn.samplers import DomainBatches
     from tlearn.train import get_device, seed_everything
@@ -595,11 +599,9 @@ def adapt(
 
     history = {k: [] for k in ("task_loss", "domain_loss", "domain_accuracy", "lambda", "lr")}
     batches = DomainBatches(source, target, batch_size=batch_size, n_steps=steps, seed=seed)
-    iterator = batches
-    if progress:
-        from tqdm.auto import tqdm
-
-        iterator = tqdm(batches, total=steps, desc=method, leave=False)
+    # the package-wide switch TLEARN_NO_PROGRESS silences bars in tests and scripted runs
+    disable = not progress or bool(os.environ.get("TLEARN_NO_PROGRESS"))
+    iterator = tqdm(batches, desc=method, total=steps, disable=disable, leave=False)
     start = time.perf_counter()
     for step, (xs, ys, xt) in enumerate(iterator):
         if step >= steps:
@@ -653,7 +655,7 @@ def adapt(
 def adapt_batch_norm(model: nn.Module, data, batch_size: int = 256) -> nn.Module:
     """Re-estimate every batch-norm layer's running statistics on ``data`` (AdaBN, Li et al., 2016): the
     average of the statistics of its batches of ``batch_size``. Returns ``model``, changed in place."""
-    x = data.images if hasattr(data, "images") else data[0] if isinstance(data, (tuple, list)) else data
+    x = _inputs(data)
     norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     momenta = [m.momentum for m in norms]
     for m in norms:
@@ -680,11 +682,7 @@ def _feature_width(model):
     return width
 
 
-@torch.no_grad()
-def features_of(model: nn.Module, data, batch_size: int = 512) -> torch.Tensor:
-    """The backbone's features of ``data`` (an ImageSet, an ``(X, y)`` pair or a tensor), in eval mode, on CPU."""
-    if not hasattr(model, "backbone"):
-        raise TypeError(f"model must have a .backbone, got {type(model).__name__}.")
+def _inputs(data, name="data"):
     if hasattr(data, "images"):
         x = data.images
     elif isinstance(data, (tuple, list)):
@@ -692,7 +690,24 @@ def features_of(model: nn.Module, data, batch_size: int = 512) -> torch.Tensor:
     else:
         x = data
     if not isinstance(x, torch.Tensor):
-        raise TypeError(f"data must be an ImageSet, an (X, y) pair or a tensor, got {type(data).__name__}.")
+        raise TypeError(f"{name} must be an ImageSet, an (X, y) pair or a tensor, got {type(data).__name__}.")
+    return x
+
+
+@torch.no_grad()
+def features_of(model: nn.Module, data, batch_size: int = 512, *, own_statistics: bool = False) -> torch.Tensor:
+    """The backbone's features of ``data`` (an ImageSet, an ``(X, y)`` pair or a tensor), in eval mode, on CPU.
+
+    ``own_statistics=True`` first re-estimates the batch-norm statistics on ``data`` itself (on a copy of
+    the model): that is how a network trained with ``batch_norm="per_domain"`` saw each domain.
+    """
+    import copy
+
+    if not hasattr(model, "backbone"):
+        raise TypeError(f"model must have a .backbone, got {type(model).__name__}.")
+    x = _inputs(data)
+    if own_statistics:
+        model = adapt_batch_norm(copy.deepcopy(model), x)
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
@@ -702,7 +717,7 @@ def features_of(model: nn.Module, data, batch_size: int = 512) -> torch.Tensor:
 
 
 def gap_recovered(accuracy: float, source_only: float, train_on_target: float) -> float:
-    r"""Share of the source-only to train-on-target gap a method closes (Ganin et al., 2016, Table 2):
+    r"""Share of the source-only to train-on-target gap a method closes, as the DANN papers report it:
     :math:`(a - a_{source}) / (a_{target} - a_{source})`. 1 means as good as training on labelled target."""
     for name, value in (("accuracy", accuracy), ("source_only", source_only), ("train_on_target", train_on_target)):
         _check_number(name, value)
@@ -714,7 +729,7 @@ def gap_recovered(accuracy: float, source_only: float, train_on_target: float) -
 
 
 # --------------------------------------------------------------------------------------------------
-# Two moons: the toy problem of Ganin et al. (2016, Sec. 5.1.1), one call per run
+# Two moons: the toy problem of Ganin et al. (2016), one call per run
 # --------------------------------------------------------------------------------------------------
 @dataclass
 class ToyRun:
@@ -792,12 +807,14 @@ class ShiftComparison:
 
     def rows(self) -> list[dict]:
         out = []
+        # no gap (train on target no better than source only) means no share of it to report
+        has_gap = self.accuracy["train on target"] > self.accuracy["source only"]
         for row, acc in self.accuracy.items():
             bound = row in ("source only", "train on target")
             out.append({
                 "method": row,
                 "target accuracy": acc,
-                "gap recovered": None if bound else f"{self.gap_recovered(row):.0%}",
+                "gap recovered": f"{self.gap_recovered(row):.0%}" if has_gap and not bound else None,
                 "train s": round(self.seconds.get(row, 0.0), 1),
             })
         return out

@@ -144,6 +144,16 @@ def _fingerprint(*tensors: torch.Tensor) -> str:
     return digest.hexdigest()[:16]
 
 
+def _config_fingerprint(model: nn.Module) -> str:
+    """A hash of every module's plain settings (``GRUEncoder.pool``, strides, ...): two models with equal
+    weights but different settings compute different features, so they must not share a cache entry."""
+    plain = (int, float, str, bool, type(None), tuple)
+    settings = [(name, type(m).__name__, sorted((k, repr(v)) for k, v in vars(m).items()
+                                                 if not k.startswith("_") and k != "training" and isinstance(v, plain)))
+                for name, m in model.named_modules()]
+    return hashlib.sha1(repr(settings).encode()).hexdigest()[:12]
+
+
 class FeatureCache:
     """Features computed once and reused: keyed by the backbone's weights, the inputs, the layers and pooling.
 
@@ -161,8 +171,8 @@ class FeatureCache:
 
     def key(self, backbone: nn.Module, inputs: tuple[torch.Tensor, ...], layers: Sequence[str], pool: int) -> str:
         state = backbone.state_dict()
-        return "-".join([_fingerprint(*state.values()), _fingerprint(*inputs), "+".join(layers) or "output",
-                         f"pool{pool}"])
+        return "-".join([_fingerprint(*state.values()), _config_fingerprint(backbone), _fingerprint(*inputs),
+                         "+".join(layers) or "output", f"pool{pool}"])
 
     def get(self, key: str):
         if key in self._memory:

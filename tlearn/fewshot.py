@@ -253,7 +253,7 @@ class _FullContextEmbedding(nn.Module):
     LSTM read over the support set. Query: an LSTM run for ``steps`` steps whose state attends to the
     support set, :math:`h_k = \hat h_k + f'(\hat x)` with :math:`\hat h_k, c_k = \mathrm{LSTM}(f'(\hat x),
     h_{k-1} + r_{k-1}, c_{k-1})` and readout :math:`r_k = \sum_i \mathrm{softmax}(h_k^\top g(x_i))\, g(x_i)`
-    (the paper concatenates :math:`[h, r]`; adding them keeps one state size and works as well).
+    (the paper concatenates :math:`[h, r]`; adding them, a common simplification, keeps one state size).
     """
 
     def __init__(self, dim: int, steps: int = 3):
@@ -286,7 +286,8 @@ class MatchingNet(FewShotModel):
     Logits are :math:`\log P(y = k \mid \hat x, S) = \log \sum_i a(\hat x, x_i)\,[y_i = k]`, so cross-entropy
     on them is the paper's training objective and their softmax gives back :math:`P` itself. The
     attention is :math:`\mathrm{softmax}_i(s \cos(f(\hat x), g(x_i)))` with a learned inverse temperature
-    :math:`s` (initialised at ``scale``; the paper's plain cosine is ``scale=1``, which trains slowly).
+    :math:`s` (initialised at ``scale``; the paper's plain cosine is ``scale=1``, whose attention over
+    similarities in :math:`[-1, 1]` can never be sharper than a ratio of :math:`e^2` between two examples).
     ``fce=True`` adds full-context embeddings (:class:`_FullContextEmbedding`, ``fce_steps`` steps).
     """
 
@@ -604,7 +605,7 @@ def train(model: FewShotModel, dataset, *, steps: int = 500, n_way: int = 20, k_
 
     Matching and Prototypical networks train on episodes (:func:`train_episodes`); a Siamese network
     trains on pairs (:func:`train_pairs`), with as many images per batch as one episode has
-    (``n_way * (k_shot + q_query)``, i.e. half as many pairs). :class:`PixelNearestNeighbour` has nothing
+    (``n_way * (k_shot + q_query)``, i.e. half as many pairs, rounded down to an even number). :class:`PixelNearestNeighbour` has nothing
     to train and returns an empty history.
     """
     _check_model(model)
@@ -612,8 +613,9 @@ def train(model: FewShotModel, dataset, *, steps: int = 500, n_way: int = 20, k_
     if isinstance(model, PixelNearestNeighbour):
         return _history(loss=[], train_acc=[], seconds=[])
     if isinstance(model, SiameseNet):
-        return train_pairs(model, dataset, batch_size=max(1, n_way * (k_shot + q_query) // 2), n_batches=steps,
-                           lr=lr, lr_schedule=lr_schedule, seed=seed, device=device, progress=progress)
+        pairs = max(2, n_way * (k_shot + q_query) // 4 * 2)  # even: half same-class, half different
+        return train_pairs(model, dataset, batch_size=pairs, n_batches=steps, lr=lr, lr_schedule=lr_schedule,
+                           seed=seed, device=device, progress=progress)
     return train_episodes(model, dataset, n_way=n_way, k_shot=k_shot, q_query=q_query, n_episodes=steps, lr=lr,
                           lr_schedule=lr_schedule, within_groups=within_groups, seed=seed, device=device,
                           progress=progress)

@@ -23,7 +23,11 @@ Cross-lingual Parameter Sharing in a Neural Network Parser", ACL)
 
     ``lambda = 0`` gives independent single-task networks; as ``lambda`` grows the networks are
     pulled together and, in the limit, become one hard-shared trunk. ``lambda`` is a dial between
-    the two extremes.
+    the two extremes. "Corresponding layers" needs corresponding units: two randomly initialised
+    networks order their hidden units arbitrarily, so the task networks here start as copies of one
+    initialisation (``same_init=True``). With plain SGD the penalty shrinks every difference by a
+    factor ``1 - 2 eta lambda K`` per step (K tasks); Adam rescales each step by the running
+    gradient size, so there a very large ``lambda`` mostly slows the task losses down.
 
 Cross-stitch units (Misra, Shrivastava, Gupta & Hebert, 2016, "Cross-stitch Networks for
 Multi-task Learning", CVPR)
@@ -281,8 +285,13 @@ class SoftSharing(nn.Module):
 
     def squared_distance(self) -> torch.Tensor:
         """Sum over task pairs of the squared parameter distance between their trunks."""
-        pairs = itertools.combinations(self.trunks.values(), 2)
-        terms = [squared_parameter_distance(a, b) for a, b in pairs]
+        # the trunks were checked to match when the model was built, so pair parameters directly
+        # (this runs at every training step)
+        terms = [
+            (pa - pb).pow(2).sum()
+            for a, b in itertools.combinations(self.trunks.values(), 2)
+            for pa, pb in zip(a.parameters(), b.parameters())
+        ]
         if not terms:  # one task: nothing to tie
             return next(self.parameters()).new_zeros(())
         return torch.stack(terms).sum()
@@ -308,8 +317,8 @@ class CrossStitch(nn.Module):
     ``same_init`` (default) starts every column from the first one's parameters, as the paper starts
     both columns from one pretrained network: mixing channel ``c`` of one column with channel ``c``
     of another only makes sense if those channels correspond.
-    The paper trains alpha with a larger learning rate than the network (its gradients are small:
-    one number per block sees the whole activation map); build the optimizer with
+    The paper trains alpha with a larger learning rate than the network, so that the few mixing
+    weights settle while the columns are fine-tuned; build the optimizer with
     ``param_groups(lr, stitch_lr)`` to do the same.
     """
 
@@ -354,8 +363,8 @@ class CrossStitch(nn.Module):
     def param_groups(self, lr: float, stitch_lr: float | None = None) -> list[dict]:
         """Optimizer parameter groups: the network at ``lr``, alpha at ``stitch_lr``.
 
-        The default, ``10 * lr``, suits Adam, whose steps are about ``lr`` whatever the gradient's
-        size; the paper's 100-1000x is for plain SGD, where alpha's small gradients need the boost.
+        The default, ``10 * lr``, is a modest boost; the paper used 100-1000x with SGD while
+        fine-tuning columns that start from one pretrained network.
         """
         stitch_lr = 10 * lr if stitch_lr is None else stitch_lr
         for name, value in (("lr", lr), ("stitch_lr", stitch_lr)):
@@ -549,7 +558,8 @@ def fit_multitask(
     multi-task data), never for fewer. ``weighting`` defaults to equal weights; its parameters, if
     any, are optimised with the model's. ``cosine=True`` anneals every learning rate to zero along
     a half cosine over the run (Loshchilov & Hutter, 2017, "SGDR"), so a short run ends in a settled
-    model rather than wherever its last noisy step left it. The history holds per epoch ``loss``, ``seconds``,
+    model rather than wherever its last noisy step left it. The history holds per epoch ``loss`` (the
+    weighted total, penalty included), ``seconds``, ``loss_<task>`` (unweighted cross-entropy),
     ``train_acc_<task>``, ``weight_<task>`` and, with ``val``, ``val_acc_<task>``.
     """
     inputs, targets = multitask_tensors(data)
@@ -596,11 +606,12 @@ def fit_multitask(
     for _ in _progress(range(epochs), progress, desc or type(model).__name__):
         start = time.perf_counter()
         model.train()
-        total, correct = 0.0, {t: 0 for t in tasks}
+        total, correct, task_loss = 0.0, {t: 0 for t in tasks}, {t: 0.0 for t in tasks}
         for idx in batches(n, batch_size, shuffle=True, generator=generator):
             out = model(*(x[idx].to(dev) for x in inputs))
             ys = {t: targets[t][idx].to(dev) for t in tasks}
-            loss = weighting({t: F.cross_entropy(out[t], ys[t]) for t in tasks})
+            losses = {t: F.cross_entropy(out[t], ys[t]) for t in tasks}
+            loss = weighting(losses)
             if callable(penalty):
                 loss = loss + penalty()
             optimizer.zero_grad(set_to_none=True)
@@ -611,8 +622,10 @@ def fit_multitask(
             total += loss.item() * len(idx)
             for t in tasks:
                 correct[t] += (out[t].argmax(1) == ys[t]).sum().item()
+                task_loss[t] += losses[t].item() * len(idx)
         seconds = time.perf_counter() - start
-        history.log(loss=total / n, seconds=seconds, **{f"train_acc_{t}": correct[t] / n for t in tasks})
+        history.log(loss=total / n, seconds=seconds, **{f"loss_{t}": task_loss[t] / n for t in tasks},
+                    **{f"train_acc_{t}": correct[t] / n for t in tasks})
         history.log(**{f"weight_{t}": w for t, w in weighting.weights().items()})
         if val is not None:
             accs = evaluate_multitask(model, val, tasks=tasks, device=dev)
@@ -665,6 +678,7 @@ def lambda_sweep(
     epochs: int = 5,
     lr: float = 1e-3,
     batch_size: int = 64,
+    cosine: bool = False,
     same_init: bool = True,
     seed: int = 0,
     device="auto",
@@ -684,7 +698,7 @@ def lambda_sweep(
         weighting = FixedWeighting(list(model.tasks), weights)
         hist = fit_multitask(
             model, train, weighting=weighting, epochs=epochs, lr=lr, batch_size=batch_size,
-            seed=seed, device=device, progress=False,
+            cosine=cosine, seed=seed, device=device, progress=False,
         )
         accs = evaluate_multitask(model, test, device=device)
         rows.append(

@@ -247,9 +247,10 @@ def plot_lambda_sweep(rows, tasks, references=None, runs=None, title: str | None
         for t in tasks:
             ax_a.plot(x, [r[t] for r in rows], marker=".", ls="--", alpha=0.7, label=t)
     for i, r in enumerate(runs, 1):
-        ax_d.scatter([r["lam"]], [r["distance"]], s=90, marker="*", color="C3", zorder=3)
+        label = "trained in the panel" if i == 1 else None
+        ax_d.scatter([r["lam"]], [r["distance"]], s=90, marker="*", color="C3", zorder=3, label=label)
         ax_d.annotate(str(i), (r["lam"], r["distance"]), textcoords="offset points", xytext=(5, 5), color="C3")
-        ax_a.scatter([r["lam"]], [r["mean"]], s=90, marker="*", color="C3", zorder=3)
+        ax_a.scatter([r["lam"]], [r["mean"]], s=90, marker="*", color="C3", zorder=3, label=label)
         ax_a.annotate(str(i), (r["lam"], r["mean"]), textcoords="offset points", xytext=(5, 5), color="C3")
     for k, (label, value) in enumerate((references or {}).items()):
         ax_a.axhline(value, color=f"C{k + 4}", ls=":", label=label)
@@ -259,7 +260,7 @@ def plot_lambda_sweep(rows, tasks, references=None, runs=None, title: str | None
         ax.set_xlabel("lambda"), ax.grid(alpha=0.3), ax.legend(fontsize=8)
     if all(r["distance"] > 0 for r in everything):
         ax_d.set_yscale("log")
-    ax_d.set_ylabel("parameter distance ||theta_1 - theta_2||")
+    ax_d.set_ylabel("parameter distance ‖θ₁ − θ₂‖")
     ax_d.set_title("lambda pulls the task networks together")
     ax_a.set_ylabel("test accuracy")
     ax_a.set_title("independent (lambda = 0) ... one network (large lambda)")
@@ -439,6 +440,8 @@ def plot_learning_curve(budgets, curves: dict, tick_labels=None, shade: bool = T
     ax.set_xlabel("labelled examples per class"), ax.set_ylabel("test accuracy")
     ax.grid(alpha=0.3), ax.legend(fontsize=8)
     ax.set_title(title or "learning curve", fontsize=10)
+    if fig is not None:
+        fig.tight_layout()
     return fig if fig is not None else ax.figure
 
 
@@ -461,6 +464,8 @@ def plot_layer_accuracy(layers, accuracies: dict, ax=None, title: str | None = N
     ax.set_xticklabels(layers, rotation=20, fontsize=8)
     ax.set_ylabel("probe test accuracy"), ax.grid(alpha=0.3), ax.legend(fontsize=8)
     ax.set_title(title or "which layer transfers best (star = best)", fontsize=10)
+    if fig is not None:
+        fig.tight_layout()
     return fig if fig is not None else ax.figure
 
 

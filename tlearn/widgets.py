@@ -99,8 +99,8 @@ def glyph_browser(glyph_set, n_show: int = 10) -> W.VBox:
 
 
 def soft_sharing_panel(make_trunk, tasks: dict, train, test, *, lams=(0.0, 1e-3, 1e-2, 1e-1, 1.0), rows=None,
-                       references=None, epochs: int = 5, lr: float = 1e-3, batch_size: int = 32, seed: int = 0,
-                       device="auto") -> W.VBox:
+                       references=None, epochs: int = 5, lr: float = 1e-3, batch_size: int = 32,
+                       cosine: bool = False, seed: int = 0, device="auto") -> W.VBox:
     """Soft sharing's dial: choose lambda and the task weights, press *train*, and see where the trained pair
     of task networks lands: their parameter distance and test accuracy, next to a sweep (``rows``, from
     :func:`tlearn.multitask.lambda_sweep`) and reference accuracies (``references``, ``{label: mean}``).
@@ -123,7 +123,7 @@ def soft_sharing_panel(make_trunk, tasks: dict, train, test, *, lams=(0.0, 1e-3,
         if sum(chosen.values()) == 0:
             raise ValueError("every task weight is 0: nothing would be learned; raise at least one weight")
         row = lambda_sweep(make_trunk, tasks, train, test, [lam.value], weights=chosen, epochs=epochs, lr=lr,
-                           batch_size=batch_size, seed=seed, device=device)[0]
+                           batch_size=batch_size, cosine=cosine, seed=seed, device=device)[0]
         runs.append(row)
         accuracies = ", ".join(f"{t} {row[t]:.3f}" for t in tasks)
         summary.value = (f"run {len(runs)}: lambda = {row['lam']:g}, weights {chosen}: parameter distance "
@@ -435,4 +435,41 @@ def technique_panel(comparison, *, target: str | None = None, labels=5, max_seco
                 "tolerance": tolerance_slider}
     panel = _panel(controls, output, summary)
     panel.picks, panel.summary = picks, summary
+    return panel
+
+
+def domain_features_panel(models: dict, source, target, *, own_statistics=None, seed: int = 0) -> W.VBox:
+    """Look inside trained domain-adaptation networks: pick one of ``models`` (``{name: model}``) and a 2-D
+    map (PCA or t-SNE), press *show*, and see its source and target features (by domain and by class) with
+    their proxy A-distance. ``source`` and ``target`` are ImageSets (a few hundred images each);
+    ``own_statistics`` (``{name: bool}``) says which networks normalise each domain with its own batch-norm
+    statistics (see :func:`tlearn.domain.features_of`)."""
+    from .domain import features_of, proxy_a_distance
+    from .viz import plot_domain_features
+
+    if not models:
+        raise ValueError("models is empty; pass {name: trained model}")
+    own_statistics = own_statistics or {}
+    names = list(models)
+    model_menu = W.Dropdown(options=names, value=names[0], description="network")
+    projection = W.Dropdown(options=["pca", "tsne"], value="pca", description="2-D map")
+    show = W.Button(description="show", button_style="primary")
+    summary = W.HTML()
+    output = make_output()
+    shown = []
+
+    def figure():
+        name = model_menu.value
+        fs = features_of(models[name], source, own_statistics=own_statistics.get(name, False))
+        ft = features_of(models[name], target)
+        distance = proxy_a_distance(fs, ft, seed=seed)
+        shown.append((name, projection.value, distance))
+        summary.value = f"{name}: proxy A-distance <b>{distance:.2f}</b> (0: indistinguishable, 2: separable)"
+        return plot_domain_features({f"{name}: proxy A-distance {distance:.2f}": (fs, ft, source.targets,
+                                                                                 target.targets)},
+                                    method=projection.value, seed=seed)
+
+    show.on_click(lambda _: _redraw(output, figure))
+    panel = _panel({"network": model_menu, "projection": projection, "show": show}, output, summary)
+    panel.shown, panel.summary = shown, summary
     return panel

@@ -1,0 +1,231 @@
+"""tlearn.compare (notebook 07): intervals against their formulas, rankings against brute force, the
+decision guide and the panel, and one test per bad input."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from tlearn import viz, widgets
+from tlearn.compare import ALL, Comparison, budget_phrase, budget_text, t_interval_95, wilson_interval_95
+
+
+# --- intervals -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("values", [[0.5, 0.7], [0.61, 0.64, 0.58, 0.70, 0.66], list(np.linspace(0.2, 0.9, 12))])
+def test_t_interval_matches_scipy(values):
+    mean, half = t_interval_95(values)
+    low, high = stats.t.interval(0.95, len(values) - 1, loc=np.mean(values), scale=stats.sem(values))
+    assert mean == pytest.approx(np.mean(values))
+    assert mean - half == pytest.approx(low) and mean + half == pytest.approx(high)
+
+
+def test_t_interval_of_identical_runs_is_a_point():
+    assert t_interval_95([0.8, 0.8, 0.8]) == pytest.approx((0.8, 0.0))
+
+
+def _wilson_by_definition(p, n, z=stats.norm.ppf(0.975)):
+    """The Wilson interval is the set of true proportions q whose normal test accepts p: |p - q| <= z sqrt(q(1-q)/n),
+    i.e. the roots of a quadratic in q."""
+    a, b, c = 1 + z * z / n, -(2 * p + z * z / n), p * p
+    disc = math.sqrt(b * b - 4 * a * c)
+    return (-b - disc) / (2 * a), (-b + disc) / (2 * a)
+
+
+@pytest.mark.parametrize("p, n", [(0.5, 100), (0.9, 539), (0.05, 200), (0.0, 50), (1.0, 20)])
+def test_wilson_interval_matches_its_definition(p, n):
+    low, high = wilson_interval_95(p, n)
+    want_low, want_high = _wilson_by_definition(p, n)
+    assert low == pytest.approx(max(0.0, want_low), abs=1e-12) and high == pytest.approx(min(1.0, want_high), abs=1e-12)
+    assert 0.0 <= low <= p <= high <= 1.0
+
+
+def test_wilson_interval_known_value_and_shrinks_with_n():
+    assert wilson_interval_95(0.5, 100) == pytest.approx((0.4038, 0.5962), abs=1e-4)
+    widths = [np.diff(wilson_interval_95(0.7, n))[0] for n in (50, 200, 800)]
+    assert widths[0] > widths[1] > widths[2]
+
+
+# --- a comparison with known numbers --------------------------------------------------------------------
+@pytest.fixture
+def comparison():
+    c = Comparison()
+    c.add("T", "zero-shot", 0, 0.30, seconds=2.0, n_test=100)
+    for acc in (0.60, 0.64, 0.62):
+        c.add("T", "heads", 1, acc, seconds=0.1, n_test=100)
+    for acc in (0.80, 0.84, 0.82):
+        c.add("T", "heads", 5, acc, seconds=0.2, n_test=100)
+    c.add("T", "fine-tune", 1, 0.40, seconds=5.0, n_test=100)
+    c.add("T", "fine-tune", 5, 0.83, seconds=6.0, n_test=100)
+    c.add("T", "fine-tune", ALL, 0.97, seconds=9.0, n_test=100)
+    c.add("U", "heads", 1, 0.5, seconds=0.1)
+    return c
+
+
+def test_what_is_recorded(comparison):
+    assert len(comparison) == 11
+    assert comparison.targets() == ["T", "U"]
+    assert comparison.techniques("T") == ["zero-shot", "heads", "fine-tune"]
+    assert comparison.budgets("T") == [0, 1, 5, ALL]
+    assert comparison.budgets("T", "heads") == [1, 5]
+    assert comparison.accuracies("T", "heads", 5) == [0.80, 0.84, 0.82]
+
+
+def test_summary_uses_t_over_runs_and_wilson_for_a_single_run(comparison):
+    several = comparison.summary("T", "heads", 1)
+    mean, half = t_interval_95([0.60, 0.64, 0.62])
+    assert (several.mean, several.low, several.high) == pytest.approx((mean, mean - half, mean + half))
+    assert several.runs == 3 and several.interval == "runs" and several.seconds == pytest.approx(0.1)
+    single = comparison.summary("T", "fine-tune", 5)
+    assert (single.low, single.high) == pytest.approx(wilson_interval_95(0.83, 100))
+    assert single.runs == 1 and single.interval == "test images"
+    bare = comparison.summary("U", "heads", 1)  # no n_test: no interval to give
+    assert bare.low == bare.high == bare.mean == 0.5 and bare.interval == "none"
+    assert str(single).startswith("83.0 %")
+
+
+def test_curve_is_ordered_by_budget(comparison):
+    curve = comparison.curve("T", "fine-tune")
+    assert list(curve) == [1, 5, ALL]
+    assert [s.mean for s in curve.values()] == pytest.approx([0.40, 0.83, 0.97])
+
+
+def _brute_force_ranking(c, target, labels, max_seconds=math.inf):
+    rows = []
+    for technique in c.techniques(target):
+        measured = [b for b in c.budgets(target, technique) if b <= labels]
+        if measured:
+            s = c.summary(target, technique, max(measured))
+            if s.seconds <= max_seconds:
+                rows.append((technique, max(measured), s.mean))
+    return sorted(rows, key=lambda r: -r[2])
+
+
+@pytest.mark.parametrize("labels", [0, 1, 3, 5, 20, ALL])
+@pytest.mark.parametrize("max_seconds", [math.inf, 5.5, 0.15])
+def test_ranking_matches_brute_force(comparison, labels, max_seconds):
+    got = [(t, b, s.mean) for t, b, s in comparison.ranking("T", labels, max_seconds)]
+    assert got == _brute_force_ranking(comparison, "T", labels, max_seconds)
+
+
+def test_ranking_uses_the_largest_budget_not_above_the_labels(comparison):
+    at_three = {t: b for t, b, _ in comparison.ranking("T", 3)}
+    assert at_three == {"zero-shot": 0, "heads": 1, "fine-tune": 1}
+    at_all = {t: b for t, b, _ in comparison.ranking("T", ALL)}
+    assert at_all == {"zero-shot": 0, "heads": 5, "fine-tune": ALL}
+
+
+def test_recommend_takes_the_fastest_within_tolerance(comparison):
+    assert comparison.recommend("T", 5)[0] == "fine-tune"  # the best mean
+    assert comparison.recommend("T", 5, tolerance=0.02)[0] == "heads"  # 0.82 is within 2 points of 0.83, faster
+    assert comparison.recommend("T", ALL, max_seconds=1.0)[0] == "heads"
+    assert comparison.recommend("T", 0, max_seconds=1.0) is None  # zero-shot took 2 s
+
+
+def test_guide_names_the_best_the_ties_and_a_much_faster_choice(comparison):
+    lines = comparison.guide("T", tolerance=0.02)
+    assert len(lines) == 4
+    assert lines[0].startswith("No labels: zero-shot, 30.0 %")
+    assert lines[1].startswith("1 label per class: heads, 62.0 %") and "not separated" not in lines[1]
+    assert lines[2].startswith("5 labels per class: fine-tune, 83.0 %")
+    assert "not separated from it by this run: heads" in lines[2]  # Wilson and t intervals overlap
+    assert "30x faster: heads" in lines[2]
+    assert lines[3].startswith("All labels: fine-tune, 97.0 %")
+    assert "faster" not in comparison.guide("T", tolerance=0.02, speedup=100.0)[2]
+
+
+def test_rows_have_one_cell_per_budget(comparison):
+    rows = comparison.rows("T", [0, 1, 5, 20, ALL], extra={"heads": {"needs": "an embedding"}})
+    assert [r["technique"] for r in rows] == ["zero-shot", "heads", "fine-tune"]
+    heads = rows[1]
+    assert list(heads)[3:] == ["0 labels", "1 label", "5 labels", "20 labels", "all labels", "train s / run"]
+    assert heads["needs"] == "an embedding" and heads["0 labels"] == "-" and heads["20 labels"] == "-"
+    assert heads["5 labels"].startswith("82.0 [")
+    assert heads["train s / run"] == pytest.approx(0.15)
+
+
+def test_budget_words():
+    assert [budget_text(b) for b in (0, 1, 20, ALL)] == ["0", "1", "20", "all"]
+    assert [budget_phrase(b) for b in (0, 1, 5, ALL)] == ["no labels", "1 label per class", "5 labels per class",
+                                                          "all labels"]
+
+
+# --- bad input -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("kwargs, match", [
+    ({"labels": -1}, "labels must be a whole number"),
+    ({"labels": 2.5}, "labels must be a whole number"),
+    ({"labels": True}, "labels must be a whole number"),
+    ({"accuracy": 1.5}, "accuracy must be a number in"),
+    ({"accuracy": float("nan")}, "accuracy must be a number in"),
+    ({"seconds": -1.0}, "seconds must be a number >= 0"),
+    ({"n_test": 0}, "n_test must be None or a positive integer"),
+])
+def test_add_rejects_bad_values(kwargs, match):
+    args = {"target": "T", "technique": "m", "labels": 1, "accuracy": 0.5, "seconds": 0.0, "n_test": 10, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        Comparison().add(**args)
+
+
+def test_add_rejects_an_empty_name():
+    with pytest.raises(TypeError, match="technique must be a non-empty string"):
+        Comparison().add("T", "", 1, 0.5)
+
+
+def test_unknown_target_and_unmeasured_budget(comparison):
+    with pytest.raises(ValueError, match="no runs on target 'V'"):
+        comparison.techniques("V")
+    with pytest.raises(ValueError, match="was not run on 'T' with 20 labels per class"):
+        comparison.summary("T", "heads", 20)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda c: c.ranking("T", -1), "labels must be a number >= 0"),
+    (lambda c: c.ranking("T", 1, max_seconds=0), "max_seconds must be a positive number"),
+    (lambda c: c.recommend("T", 1, tolerance=1.0), "tolerance must lie in"),
+    (lambda c: c.guide("T", speedup=0.5), "speedup must be a number >= 1"),
+])
+def test_queries_reject_bad_values(comparison, call, match):
+    with pytest.raises(ValueError, match=match):
+        call(comparison)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: t_interval_95([0.5]), "at least 2 runs"),
+    (lambda: t_interval_95([0.5, float("nan")]), "NaN"),
+    (lambda: wilson_interval_95(0.5, 0), "n must be a positive integer"),
+    (lambda: wilson_interval_95(2.0, 10), "accuracy must be a number in"),
+])
+def test_intervals_reject_bad_values(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+# --- plots and the panel -------------------------------------------------------------------------------
+def test_curves_plot_one_series_per_technique(comparison):
+    curves = {t: comparison.curve("T", t) for t in comparison.techniques("T")}
+    fig = viz.plot_technique_curves(curves, comparison.budgets("T"), chance=0.1)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "1", "5", "all"]
+    assert sorted(ax.get_legend_handles_labels()[1]) == ["chance", "fine-tune", "heads", "zero-shot"]
+    with pytest.raises(ValueError, match="not in budgets"):
+        viz.plot_technique_curves(curves, [0, 1, 5])
+    with pytest.raises(ValueError, match="ranking is empty"):
+        viz.plot_technique_ranking([])
+
+
+def test_panel_recommends_within_the_limits_and_follows_the_target(comparison):
+    panel = widgets.technique_panel(comparison, target="T", labels=5, tolerance=0.0)
+    assert panel.picks[-1][-1][0] == "fine-tune"
+    widgets.drive(panel, tolerance=0.02)
+    assert panel.picks[-1][-1][0] == "heads" and "use <b>heads</b>" in panel.summary.value
+    widgets.drive(panel, labels=ALL, max_seconds=1.0)
+    name, k, limit, _, pick = panel.picks[-1]
+    assert (name, k) == ("T", ALL) and limit == pytest.approx(1.0) and pick[2].seconds <= 1.0
+    widgets.drive(panel, target="U")
+    assert panel.picks[-1][0] == "U" and [v for _, v in panel.controls["labels"].options] == [1]
+    assert panel.output.last_figure is not None
+
+
+def test_panel_needs_runs():
+    with pytest.raises(ValueError, match="no runs yet"):
+        widgets.technique_panel(Comparison())
