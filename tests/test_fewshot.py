@@ -650,3 +650,41 @@ def test_omniglot_characters_are_grouped_by_alphabet():
         _characters = ["Latin/character01", "Latin/character02", "Greek/character01", "Latin/character03"]
 
     assert fs._omniglot_groups(FakeOmniglot()).tolist() == [0, 0, 1, 0]
+
+
+# --- the README's instructions ------------------------------------------------------------------------------
+def _readme_block(language: str) -> str:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = text.split("## Few-shot learning on your own images", 1)[1]
+    return section.split(f"```{language}\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readme_python_calls_run_as_written(tmp_path, monkeypatch):
+    """The documented calls, verbatim but for smaller sizes, on a folder of classes."""
+    _write_folder(tmp_path / "my_alphabets" / "train", classes=tuple("abcdefghijklmnopqrstu"), per_class=6)
+    _write_folder(tmp_path / "my_alphabets" / "test", classes=tuple("vwxyz"), per_class=16)
+    code = _readme_block("python")
+    for big, small in [("steps=2000", "steps=2"), ("n_episodes=600", "n_episodes=3")]:
+        assert big in code, big
+        code = code.replace(big, small)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TLEARN_NO_PROGRESS", "1")
+    namespace = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    assert isinstance(namespace["model"], fs.PrototypicalNet) and namespace["model"].info["accuracy"] >= 0
+    assert len(namespace["result"].accuracies) == 3
+
+
+def test_the_readme_command_lines_use_flags_the_parser_knows():
+    import shlex
+
+    from tlearn.fewshot_cli import _parser
+
+    lines = _readme_block("bash").replace("\\\n", " ").strip().splitlines()
+    assert len(lines) == 2
+    for line in lines:
+        argv = shlex.split(line)
+        assert argv[:3] == ["python", "-m", "tlearn.fewshot"]
+        _parser().parse_args(argv[3:])  # an unknown flag exits with status 2

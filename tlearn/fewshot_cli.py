@@ -5,7 +5,7 @@ N-way K-shot on other classes with a 95% interval, and save it::
 
     python -m tlearn.fewshot train --data folder:my_alphabets/train --test folder:my_alphabets/test \\
         --method protonet --steps 2000 --n-way 20 --out protonet.pt
-    python -m tlearn.fewshot evaluate --model protonet.pt --data folder:my_alphabets/test --n-way 5 --k-shot 1
+    python -m tlearn.fewshot evaluate --model protonet.pt --data folder:my_alphabets/test --eval-way 5 --eval-shot 1 5
 
 ``--data`` takes ``glyphs`` (offline), ``omniglot`` (torchvision, downloaded once) or ``folder:<path>``
 (one subfolder per class). For ``glyphs`` and ``omniglot`` training uses the background alphabets and
