@@ -7,8 +7,6 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
-#       format_version: '1.3'
-#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -23,7 +21,7 @@
 #
 # <!-- badges --> [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/tlearn-course/tlearn/main?labpath=notebooks%2F03a_domain_adaptation.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/tlearn-course/tlearn/blob/main/notebooks/03a_domain_adaptation.ipynb)
 #
-# Runtime: about 70 s on a 2-core laptop CPU. No download, no GPU. Part II (`03b`) adapts plain digits to
+# Runtime: about 60 s on a 2-core laptop CPU. No download, no GPU. Part II (`03b`) adapts plain digits to
 # textured ones, after MNIST → MNIST-M, and looks closer at CORAL and the proxy A-distance.
 #
 # ## What you will learn

@@ -7,8 +7,6 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
-#       format_version: '1.3'
-#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -23,7 +21,7 @@
 #
 # <!-- badges --> [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/tlearn-course/tlearn/main?labpath=notebooks%2F03b_domain_adaptation_textured.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/tlearn-course/tlearn/blob/main/notebooks/03b_domain_adaptation_textured.ipynb)
 #
-# Runtime: about 70 s on a 2-core laptop CPU. No download, no GPU. Part I (`03a`) introduces the methods:
+# Runtime: about 45 s on a 2-core laptop CPU. No download, no GPU. Part I (`03a`) introduces the methods:
 # MMD, DANN ("Domain-Adversarial Training of Neural Networks") and the bounds; this part uses them.
 #
 # ## What you will learn

@@ -21,7 +21,7 @@
 #
 # <!-- badges --> [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/tlearn-course/tlearn/main?labpath=notebooks%2F04_multi_task.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/tlearn-course/tlearn/blob/main/notebooks/04_multi_task.ipynb)
 #
-# Runtime: about 60 s on a 2-core laptop CPU. No download, no GPU.
+# Runtime: about 55 s on a 2-core laptop CPU. No download, no GPU.
 #
 # ## What you will learn
 # - **Single-task networks**, one per task: the baseline every multi-task model must beat.

@@ -7,8 +7,6 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
-#       format_version: '1.3'
-#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -22,7 +20,7 @@
 #
 # <!-- badges --> [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/tlearn-course/tlearn/main?labpath=notebooks%2F06_zero_shot.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/tlearn-course/tlearn/blob/main/notebooks/06_zero_shot.ipynb)
 #
-# Runtime: about 45 s on a 2-core laptop CPU. No download, no GPU.
+# Runtime: about 20 s on a 2-core laptop CPU. No download, no GPU.
 #
 # ## What you will learn
 # - How a **class description** (a vector of attributes a person can state) lets a model name classes
