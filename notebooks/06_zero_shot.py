@@ -306,9 +306,11 @@ viz.plot_confusion(zs.confusion_matrix(methods[best][1][test_unseen], y_unseen, 
 # **Calibrated stacking** (Chao et al. 2016) subtracts one constant $\gamma$ from every seen-class score,
 # $\hat y = \arg\max_c\; s(x, a_c) - \gamma\,\mathbb{1}[c \in \mathcal{S}]$. Sweeping $\gamma$ trades seen
 # accuracy for unseen accuracy along a curve; its area (AUSUC) summarises a method whatever $\gamma$.
-# The constant itself is chosen, like every hyperparameter here, on the validation classes. DAP and the
-# prototypical network, whose scores favour seen classes most, gain in harmonic mean; ESZSL's
-# least-squares scores start closer to balanced, so it gains less (see the table).
+# The constant itself is chosen, like every hyperparameter here, on the validation classes. DAP, whose
+# scores favour seen classes most, gains a lot in harmonic mean. For ESZSL and the prototypical network,
+# whose scores start closer to balanced, there is less to gain, and a constant chosen on *other* classes
+# can miss: across seeds it raises their harmonic mean by up to 6 points or lowers it by up to 3 (see the
+# table for this run).
 
 # %%
 start = time.perf_counter()
@@ -437,11 +439,11 @@ assert shuffled_acc[best] < 0.5 * conventional[best], (shuffled_acc[best], conve
 # below its conventional value, for every method
 for name, g in generalized.items():
     assert g["plain"]["unseen_as_seen"] > 0.3 and g["plain"]["unseen"] < 0.8 * conventional[name], (name, g)
-# calibrated stacking (constant chosen on validation classes) raises the harmonic mean of DAP and the
-# prototypical network, and leaves ESZSL's no worse
-for name in ("DAP", "prototypical"):
-    assert generalized[name]["calibrated"]["harmonic"] > generalized[name]["plain"]["harmonic"], generalized[name]
-assert generalized["ESZSL"]["calibrated"]["harmonic"] > generalized["ESZSL"]["plain"]["harmonic"] - 0.02
+# calibrated stacking (constant chosen on validation classes) raises DAP's harmonic mean clearly, and costs
+# the others a few points at most where the constant misses
+assert generalized["DAP"]["calibrated"]["harmonic"] > generalized["DAP"]["plain"]["harmonic"] + 0.05, generalized["DAP"]
+for name in ("ESZSL", "prototypical"):
+    assert generalized[name]["calibrated"]["harmonic"] > generalized[name]["plain"]["harmonic"] - 0.05, generalized[name]
 # digits described by hand: above chance on average over all splits, well above it on the best split
 assert digit_mean > digit_chance + 0.05 and split_accuracy[best_split] > 0.6, (digit_mean, split_accuracy[best_split])
 # the typed description of an unseen digit retrieves mostly that digit
@@ -457,7 +459,9 @@ print(f"notebook compute: {time.perf_counter() - notebook_start:.0f} s")
 #   network learns where descriptions and images meet in one embedding. All are fitted on seen classes
 #   only, with hyperparameters chosen on seen classes held out as validation.
 # - When seen classes compete too (generalized zero-shot), models prefer them; a single constant taken
-#   off seen-class scores (calibrated stacking) restores a balance and raises the harmonic mean.
+#   off seen-class scores (calibrated stacking) restores a balance: it lifts the harmonic mean of the most
+#   biased model (DAP) severalfold; for models closer to balance a constant chosen on other classes gains
+#   or loses a few points.
 # - Descriptions written by hand work too, but only for attributes that the seen classes show.
 #
 # ## Exercises
