@@ -444,3 +444,7 @@ print(f"whole notebook: {time.perf_counter() - run_start:.0f} s")
 # 4. Set `ROTATIONS = True`. Does the 4x larger set of training classes help at this short budget?
 # 5. Put a few of your own scripts' characters in folders and test the saved model on them with
 #    `python -m tlearn.fewshot evaluate --model ... --data folder:...`.
+# 6. Train with the *unsquared* distance, $-\lVert f(\hat x) - c_k \rVert$ (subclass `PrototypicalNet` and
+#    return `-torch.cdist(query, self.prototypes(support, support_labels))` from `logits_from_embeddings`).
+#    `make bench` compares it with the squared one after 100 episodes (`benchmarks/RESULTS.md`). Why might
+#    smaller logits train faster early on, and does the gap last if you train ten times longer?
