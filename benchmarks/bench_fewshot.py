@@ -26,6 +26,7 @@ Run: ``python benchmarks/bench_fewshot.py [--episodes 200] [--repeats 3] [--json
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
@@ -68,14 +69,6 @@ def fresh_backbone(init: dict, hidden: int) -> Conv4:
     return backbone
 
 
-def train_tlearn(background, init: dict, hidden: int, episodes: int, lr: float, seed: int):
-    model = fewshot.PrototypicalNet(fresh_backbone(init, hidden))
-    start = time.perf_counter()  # from the call to its return: the sampler is built and run inside
-    fewshot.train_episodes(model, background, n_episodes=episodes, lr=lr, seed=seed, device="cpu", progress=False,
-                           **TRAIN)
-    return model.encoder, episodes / (time.perf_counter() - start)
-
-
 class _UnsquaredPrototypical(fewshot.PrototypicalNet):
     """tlearn's Prototypical network scored as easyfsl scores, by :math:`-\\lVert q - c_k\\rVert` (unsquared):
     a third row that separates the effect of the distance from that of the loop."""
@@ -84,9 +77,10 @@ class _UnsquaredPrototypical(fewshot.PrototypicalNet):
         return -torch.cdist(query, self.prototypes(support, support_labels))
 
 
-def train_tlearn_unsquared(background, init: dict, hidden: int, episodes: int, lr: float, seed: int):
-    model = _UnsquaredPrototypical(fresh_backbone(init, hidden))
-    start = time.perf_counter()
+def train_tlearn(background, init: dict, hidden: int, episodes: int, lr: float, seed: int,
+                 network=fewshot.PrototypicalNet):
+    model = network(fresh_backbone(init, hidden))
+    start = time.perf_counter()  # from the call to its return: the sampler is built and run inside
     fewshot.train_episodes(model, background, n_episodes=episodes, lr=lr, seed=seed, device="cpu", progress=False,
                            **TRAIN)
     return model.encoder, episodes / (time.perf_counter() - start)
@@ -153,7 +147,8 @@ def run(episodes: int = 200, repeats: int = 3, hidden: int = 64, lr: float = 1e-
     """One row per library: steps per second over ``repeats`` runs, and accuracy after ``episodes``."""
     background, evaluation = data.glyphs("background"), data.glyphs("evaluation")
     init = initial_backbone(hidden)
-    libraries = {"tlearn": train_tlearn, "tlearn, unsquared distance": train_tlearn_unsquared}
+    libraries = {"tlearn": train_tlearn,
+                 "tlearn, unsquared distance": functools.partial(train_tlearn, network=_UnsquaredPrototypical)}
     if easyfsl_available():
         libraries["easyfsl"] = train_easyfsl
     for train in libraries.values():  # warm-up, untimed: the first run in a process pays one-off costs
