@@ -518,6 +518,27 @@ def _schedule(optimizer, n_steps: int, lr_schedule):
     raise ValueError(f"lr_schedule must be 'cosine' or None (constant), got {lr_schedule!r}")
 
 
+def _start_training(model, lr: float, lr_schedule, n_steps: int, seed: int, device):
+    """What both training loops begin with: a checked rate, the seed, the device, train mode, Adam and its
+    schedule. Returns ``(device, optimizer, schedule)``."""
+    from .train import seed_everything
+
+    if not lr > 0:
+        raise ValueError(f"lr must be > 0, got {lr}")
+    seed_everything(seed)
+    dev = _device(device)
+    model.to(dev).train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    return dev, optimizer, _schedule(optimizer, n_steps, lr_schedule)
+
+
+def _step(optimizer, schedule, loss: torch.Tensor) -> None:
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    schedule.step()
+
+
 def train_episodes(model: FewShotModel, dataset, *, n_way: int = 20, k_shot: int = 1, q_query: int = 5,
                    n_episodes: int = 500, lr: float = 1e-3, lr_schedule: str | None = None,
                    within_groups: bool = False, seed: int = 0, device="auto", progress: bool = True,
@@ -532,27 +553,17 @@ def train_episodes(model: FewShotModel, dataset, *, n_way: int = 20, k_shot: int
     ``seconds``.
     """
     from .samplers import EpisodeSampler
-    from .train import seed_everything
 
     _check_model(model, (PrototypicalNet, MatchingNet, SiameseNet))
     _check_positive_int(n_way=n_way, k_shot=k_shot, q_query=q_query, n_episodes=n_episodes)
-    if not lr > 0:
-        raise ValueError(f"lr must be > 0, got {lr}")
-    seed_everything(seed)
-    dev = _device(device)
-    model.to(dev).train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    schedule = _schedule(optimizer, n_episodes, lr_schedule)
+    dev, optimizer, schedule = _start_training(model, lr, lr_schedule, n_episodes, seed, device)
     sampler = EpisodeSampler(dataset, n_way, k_shot, q_query, n_episodes=n_episodes, seed=seed,
                              within_groups=within_groups)
     losses, accs, start = [], [], time.perf_counter()
     for episode in _progress(sampler, progress, desc or f"{type(model).__name__} episodes", n_episodes):
         loss, logits = model.episode_loss(episode.support.to(dev), episode.support_labels.to(dev),
                                           episode.query.to(dev), episode.query_labels.to(dev))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        schedule.step()
+        _step(optimizer, schedule, loss)
         losses.append(loss.item())
         accs.append((logits.argmax(1).cpu() == episode.query_labels).float().mean().item())
     model.eval()
@@ -571,27 +582,17 @@ def train_pairs(model: SiameseNet, dataset, *, batch_size: int = 64, n_batches: 
     accuracy) and the total ``seconds``.
     """
     from .samplers import PairSampler
-    from .train import seed_everything
 
     _check_model(model, (SiameseNet,))
     _check_positive_int(batch_size=batch_size, n_batches=n_batches)
-    if not lr > 0:
-        raise ValueError(f"lr must be > 0, got {lr}")
-    seed_everything(seed)
-    dev = _device(device)
-    model.to(dev).train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    schedule = _schedule(optimizer, n_batches, lr_schedule)
+    dev, optimizer, schedule = _start_training(model, lr, lr_schedule, n_batches, seed, device)
     threshold = 0.0 if model.loss == "bce" else -model.margin / 2
     losses, accs, start = [], [], time.perf_counter()
     pairs = PairSampler(dataset, batch_size=batch_size, n_batches=n_batches, seed=seed)
     for x1, x2, same in _progress(pairs, progress, desc or "SiameseNet pairs", n_batches):
         x1, x2, same = x1.to(dev), x2.to(dev), same.to(dev)
         loss, scores = model.pair_loss(x1, x2, same)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        schedule.step()
+        _step(optimizer, schedule, loss)
         losses.append(loss.item())
         accs.append(((scores > threshold).float() == same).float().mean().item())
     model.eval()
