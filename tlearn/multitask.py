@@ -162,8 +162,7 @@ def _build_columns(trunks, tasks: dict[str, int], same_init: bool) -> nn.ModuleD
             "task, e.g. trunks=lambda: Conv4(...)) or a dict {task: trunk}"
         )
     if isinstance(trunks, Mapping):
-        missing = [t for t in tasks if t not in trunks]
-        extra = [t for t in trunks if t not in tasks]
+        missing, extra = _key_mismatch(trunks, tasks)
         if missing or extra:
             raise ValueError(
                 f"trunks has tasks {list(trunks)} but tasks has {list(tasks)} (missing {missing}, "
@@ -378,11 +377,15 @@ class CrossStitch(nn.Module):
 # task weighting
 
 
+def _key_mismatch(given, tasks: Sequence[str]) -> tuple[list, list]:
+    """The tasks ``given`` (a dict keyed by task) lacks, and the keys it has that are not tasks."""
+    return [t for t in tasks if t not in given], [t for t in given if t not in tasks]
+
+
 def _check_losses(losses, tasks: Sequence[str], who: str, what: str = "losses") -> None:
     if not isinstance(losses, Mapping):
         raise TypeError(f"{who} takes a dict {{task: {what[:-1]}}}, got {type(losses).__name__}")
-    missing = [t for t in tasks if t not in losses]
-    extra = [t for t in losses if t not in tasks]
+    missing, extra = _key_mismatch(losses, tasks)
     if missing or extra:
         raise ValueError(
             f"{who} weighs tasks {list(tasks)} but got {what} for {list(losses)} (missing {missing}, "
