@@ -265,7 +265,7 @@ def fine_tune(model: nn.Module, data, *, method: str = "layerwise", lr: float = 
     Blocks kept frozen by ``trainable_blocks`` (or ``"head"``) stay frozen afterwards; otherwise
     everything is trainable again at the end.
     """
-    from .train import fit
+    from .train import fit_classifier as fit
 
     _check_module(model)
     if method not in METHODS:
