@@ -28,7 +28,7 @@ notebooks: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest --nbval-lax $(NOTEBOOKS)
 
 run: $(STAMP)                       ## execute every notebook into build/ and print each results table
-	$(BIN)/python -m tlearn.report build $(NOTEBOOKS)
+	$(BIN)/python -m tools.report build $(NOTEBOOKS)
 
 bench: $(STAMP)                     ## performance figures, medians over repeats; writes benchmarks/RESULTS.md
 	$(BIN)/python benchmarks/run.py
@@ -37,7 +37,7 @@ pretrain: $(STAMP)                  ## train the shipped backbones on Glyphs (wr
 	$(BIN)/python -m tlearn.pretrain
 
 sync: $(STAMP)                      ## pair notebooks/*.ipynb with notebooks/*.py, strip outputs, rewrite badges
-	$(BIN)/python -m tlearn.badges
+	$(BIN)/python -m tools.badges
 	$(BIN)/jupytext --sync notebooks/[0-9]*.py
 
 clean:

@@ -33,7 +33,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 os.environ.setdefault("TLEARN_NO_PROGRESS", "1")
 
-from tlearn import data, domain, fewshot, report  # noqa: E402
+from tlearn import data, domain, fewshot  # noqa: E402
+from tools import report  # noqa: E402
 from tlearn.backbones import Classifier, Conv4  # noqa: E402
 from tlearn.samplers import DomainBatches, EpisodeSampler  # noqa: E402
 

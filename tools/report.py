@@ -1,4 +1,4 @@
-"""Run the whole course headless: ``python -m tlearn.report build notebooks/*.ipynb``.
+"""Run the whole course headless: ``python -m tools.report build notebooks/*.ipynb``.
 
 Each notebook is executed in a fresh kernel (in its own process, so its peak memory can be measured),
 saved with outputs to ``build/``, and the text of every cell tagged ``results`` is printed, followed by a
@@ -13,6 +13,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent  # ``-m tools.report`` is found from here
 
 
 def execute(notebook: str | Path, out_dir: str | Path, timeout: int = 900) -> dict:
@@ -46,8 +48,8 @@ def execute(notebook: str | Path, out_dir: str | Path, timeout: int = 900) -> di
 
 def run_isolated(notebook: str | Path, out_dir: str | Path) -> dict:
     """:func:`execute` in a child process, so that memory is measured per notebook."""
-    proc = subprocess.run([sys.executable, "-m", "tlearn.report", "--one", str(out_dir), str(notebook)],
-                          capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "tools.report", "--one", str(Path(out_dir).resolve()),
+                           str(Path(notebook).resolve())], capture_output=True, text=True, cwd=ROOT)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or not lines:
         return {"notebook": Path(notebook).name, "seconds": float("nan"), "peak_mb": float("nan"),
@@ -60,7 +62,7 @@ def main(argv: list[str]) -> int:
         print(json.dumps(execute(argv[2], argv[1])))
         return 0
     if len(argv) < 2:
-        print("usage: python -m tlearn.report OUT_DIR NOTEBOOK.ipynb [...]", file=sys.stderr)
+        print("usage: python -m tools.report OUT_DIR NOTEBOOK.ipynb [...]", file=sys.stderr)
         return 2
     out_dir, notebooks = argv[0], argv[1:]
     rows, failed = [], 0

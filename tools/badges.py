@@ -1,7 +1,7 @@
 """Binder and Colab badges, written from one place.
 
 The repository's ``org/name`` and branch live in ``pyproject.toml`` under ``[tool.tlearn]``. A fork
-changes that one line and runs ``make sync`` (``python -m tlearn.badges``), which rewrites the badge line
+changes that one line and runs ``make sync`` (``python -m tools.badges``), which rewrites the badge line
 of the README and of every notebook. ``--check`` only reports lines that are out of date.
 """
 
