@@ -31,7 +31,6 @@ keeps coarse layout (where on the canvas a stroke is) at a size comparable acros
 from __future__ import annotations
 
 import hashlib
-import math
 from collections import OrderedDict
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -40,7 +39,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import checks
 from .finetune import backbone_blocks
+from .train import Method, fit, get_device
 
 PROBES = ("linear", "mlp")
 
@@ -105,8 +106,7 @@ class LayerTaps:
 def pool_features(x: torch.Tensor, pool: int = 2) -> torch.Tensor:
     """A block's output as one vector per example: ``[N, D]`` as is; ``[N, C, H, W]`` average-pooled to a
     ``min(pool, H) x min(pool, W)`` grid and flattened (``pool=1`` is global average pooling)."""
-    if isinstance(pool, bool) or not isinstance(pool, int) or pool < 1:
-        raise ValueError(f"pool must be an integer >= 1 (grid side of the pooled map; 1 = global average), got {pool!r}")
+    checks.positive_int("pool", pool)  # the grid side of the pooled map; 1 = global average
     if not isinstance(x, torch.Tensor):
         raise ValueError(f"cannot turn a tapped output of type {type(x).__name__} into features (a packed "
                          "sequence inside an RNN?); for a sequence encoder tap its output only (layers=[])")
@@ -210,12 +210,9 @@ def extract_features(backbone: nn.Module, data, layers: Sequence[str] | None = N
     backbone's forward returns), to a CPU float tensor ``[N, D]``. The backbone runs in eval mode (batch
     norm uses its stored statistics) and its mode is restored afterwards.
     """
-    from .train import get_device
-
     if not isinstance(backbone, nn.Module):
         raise TypeError(f"backbone must be a torch.nn.Module, got {type(backbone).__name__}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    checks.positive_int("batch_size", batch_size)
     inputs = _as_inputs(data)
     if len(inputs[0]) == 0:
         raise ValueError("data is empty: nothing to extract features from")
@@ -282,6 +279,22 @@ def _check_features(features, labels, name="features"):
     return labels.long()
 
 
+class ProbeTraining(Method):
+    r"""A probe's objective as a :class:`tlearn.train.Method`, cross-entropy plus an L2 penalty on the weights
+    (not biases): :math:`\frac1N\sum_i -\log\mathrm{softmax}(g(h_i))_{y_i} + \frac{\lambda}{2}\sum_k\|W_k\|^2`."""
+
+    def __init__(self, probe: Probe, weight_decay: float):
+        super().__init__()
+        self.probe, self.weight_decay = probe, weight_decay
+
+    def penalised_loss(self, features: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        penalty = sum((w ** 2).sum() for n, w in self.probe.named_parameters() if n.endswith("weight"))
+        return F.cross_entropy(self.probe(features), labels) + 0.5 * self.weight_decay * penalty
+
+    def loss(self, batch, progress: float):
+        return self.penalised_loss(*batch)
+
+
 def fit_probe(features: torch.Tensor, labels, *, kind: str = "linear", n_classes: int | None = None,
               weight_decay: float = 1e-3, hidden: int = 256, steps: int = 300, lr: float = 1e-2,
               seed: int = 0) -> Probe:
@@ -290,51 +303,43 @@ def fit_probe(features: torch.Tensor, labels, *, kind: str = "linear", n_classes
     ``kind="linear"``: multinomial logistic regression,
     :math:`\\min_{W,b} \\frac1N\\sum_i -\\log \\mathrm{softmax}(W h_i + b)_{y_i} + \\frac{\\lambda}{2}\\|W\\|^2`,
     a convex problem solved with full-batch L-BFGS (``steps`` iterations at most), so the result does
-    not depend on the seed. ``kind="mlp"``: one hidden layer of ``hidden`` ReLU units, full-batch Adam
-    for ``steps`` steps at ``lr`` with weight decay ``weight_decay``.
+    not depend on the seed. It is a closed problem with its own solver, not a training run: the package's
+    one ``.backward()`` outside :func:`tlearn.train.fit` is in its closure. ``kind="mlp"``: one hidden layer
+    of ``hidden`` ReLU units, a non-convex problem, trained by :func:`tlearn.train.fit` (full-batch Adam
+    for ``steps`` steps at ``lr``, on the CPU, seeded by ``seed``) on :class:`ProbeTraining`'s objective
+    with ``weight_decay`` as :math:`\\lambda`. The features are standardised with their training mean and
+    standard deviation, which the probe stores and applies to any features it is given later.
     """
-    if kind not in PROBES:
-        raise ValueError(f"kind must be one of {', '.join(PROBES)}, got {kind!r}")
+    checks.choice("kind", kind, PROBES)
     labels = _check_features(features, labels)
     if len(features) == 0:
         raise ValueError("features are empty: a probe needs at least one labelled example")
     n_classes = int(labels.max()) + 1 if n_classes is None else n_classes
     if labels.min() < 0 or labels.max() >= n_classes:
         raise ValueError(f"labels must lie in [0, {n_classes}), got range [{int(labels.min())}, {int(labels.max())}]")
-    for pname, value in [("weight_decay", weight_decay), ("lr", lr)]:
-        if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-            raise ValueError(f"{pname} must be a number >= 0, got {value!r}")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
+    checks.number("weight_decay", weight_decay, non_negative=True)
+    checks.number("lr", lr, non_negative=True)
+    checks.positive_int("steps", steps)
     features = features.detach().float().cpu()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         probe = Probe(features.shape[1], n_classes, hidden=None if kind == "linear" else hidden)
     probe.mean.copy_(features.mean(0))
     probe.std.copy_(features.std(0, unbiased=False).clamp_min(1e-6))
-    weights = [p for n, p in probe.named_parameters() if n.endswith("weight")]
+    objective = ProbeTraining(probe, weight_decay)
+    if kind == "mlp":
+        fit(objective, [(features, labels)], steps, lr=lr, device="cpu", seed=seed, progress=False, desc="MLP probe")
+        return probe.eval()
+    optimizer = torch.optim.LBFGS(probe.parameters(), lr=1.0, max_iter=steps, history_size=20,
+                                  line_search_fn="strong_wolfe", tolerance_grad=1e-6, tolerance_change=1e-9)
 
-    def loss_fn() -> torch.Tensor:
-        penalty = sum((w ** 2).sum() for w in weights)
-        return F.cross_entropy(probe(features), labels) + 0.5 * weight_decay * penalty
+    def closure():
+        optimizer.zero_grad()
+        loss = objective.penalised_loss(features, labels)
+        loss.backward()  # the convex solver's gradient; every training loop is tlearn.train.fit
+        return loss
 
-    if kind == "linear":
-        optimizer = torch.optim.LBFGS(probe.parameters(), lr=1.0, max_iter=steps, history_size=20,
-                                      line_search_fn="strong_wolfe", tolerance_grad=1e-6, tolerance_change=1e-9)
-
-        def closure():
-            optimizer.zero_grad()
-            loss = loss_fn()
-            loss.backward()
-            return loss
-
-        optimizer.step(closure)
-    else:
-        optimizer = torch.optim.Adam(probe.parameters(), lr=lr)
-        for _ in range(steps):
-            optimizer.zero_grad()
-            loss_fn().backward()
-            optimizer.step()
+    optimizer.step(closure)
     return probe.eval()
 
 
@@ -366,8 +371,7 @@ def probe_layers(train_features: dict, train_labels, test_features: dict, test_l
 def per_class_indices(labels, k: int, seed: int = 0) -> torch.Tensor:
     """Indices of ``k`` randomly drawn examples of every class in ``labels`` (a label budget), sorted."""
     labels = torch.as_tensor(labels)
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"k must be an integer >= 1 (examples per class), got {k!r}")
+    checks.positive_int("k", k)
     counts = torch.bincount(labels)
     present = counts[counts > 0]
     if int(present.min()) < k:
@@ -384,8 +388,7 @@ def probe_budget(pool_features: dict, pool_labels, test_features: dict, test_lab
     """Probe accuracy per layer with ``labels_per_class`` labelled examples, averaged over ``draws``
     random draws of those examples from the pool (seeds ``seed, seed + 1, ...``). Features are computed
     once for the whole pool; each draw only indexes them, which is what makes averaging cheap."""
-    if isinstance(draws, bool) or not isinstance(draws, int) or draws < 1:
-        raise ValueError(f"draws must be an integer >= 1, got {draws!r}")
+    checks.positive_int("draws", draws)
     pool_labels = torch.as_tensor(pool_labels)
     total: "OrderedDict[str, float]" = OrderedDict((name, 0.0) for name in pool_features)
     for d in range(draws):

@@ -2,35 +2,60 @@
 
 A network trained on a large source task (here: 600 glyph characters, the ImageNet of this world)
 has learned features that are useful far beyond that task: edges and stroke pieces in its first
-blocks, larger parts in its last ones (Yosinski et al., *How transferable are features in deep neural
-networks?*, NeurIPS 2014). Fine-tuning reuses them in four moves.
+blocks, larger parts in its last ones. Yosinski et al. (*How transferable are features in deep neural
+networks?*, NeurIPS 2014) measured it: copying the first :math:`n` layers of a network trained on one half
+of ImageNet and fine-tuning them on the other half beat training from scratch at every :math:`n`, while
+*frozen* copies of the higher layers lost accuracy, more so the further apart the two tasks were.
+Fine-tuning reuses the features in four moves.
 
 1. **Replace the head.** The last linear layer maps features to the *source* classes; it is thrown away
    and a freshly initialised ``nn.Linear(out_features, n_target_classes)`` takes its place
    (:func:`replace_head`).
 
 2. **Train with a small learning rate.** The pretrained weights :math:`\\theta_0` are a good starting
-   point, so the steps :math:`\\theta_{t+1} = \\theta_t - \\eta \\nabla_\\theta L_{target}(\\theta_t)` should
-   stay near it: a learning rate :math:`\\eta` about ten times below the one used from scratch keeps what
-   was learned while the head catches up.
+   point, so the steps should stay near it: a learning rate :math:`\\eta` about ten times below the one
+   used from scratch keeps what was learned while the head catches up. The optimiser the code uses is
+   Adam (Kingma & Ba, *Adam: A Method for Stochastic Optimization*, ICLR 2015), run by
+   :func:`tlearn.train.fit`. With :math:`g_t = \\nabla_\\theta L_{target}(\\theta_{t-1})` on the batch of step
+   :math:`t`,
+
+   .. math::  m_t = \\beta_1 m_{t-1} + (1-\\beta_1)\\, g_t, \\qquad v_t = \\beta_2 v_{t-1} + (1-\\beta_2)\\, g_t^2,
+
+              \\hat m_t = m_t / (1-\\beta_1^t), \\qquad \\hat v_t = v_t / (1-\\beta_2^t), \\qquad
+              \\theta_t = \\theta_{t-1} - \\eta\\, \\hat m_t / (\\sqrt{\\hat v_t} + \\epsilon),
+
+   with PyTorch's defaults :math:`\\beta_1 = 0.9,\\ \\beta_2 = 0.999,\\ \\epsilon = 10^{-8}` (``weight_decay``
+   adds :math:`\\lambda\\theta_{t-1}` to :math:`g_t`, L2 regularisation as in ``torch.optim.Adam``, not
+   AdamW's decoupled decay). Because Adam divides by :math:`\\sqrt{\\hat v_t}`, a step moves each weight by
+   about :math:`\\eta` whatever the gradient's scale: :math:`\\eta` is directly "how far the weights may
+   travel per step", which is why a small :math:`\\eta` keeps the pretrained weights near :math:`\\theta_0`.
 
 3. **Layer-wise (discriminative) learning rates.** Early blocks are generic, the head is brand new, so
-   each parameter group :math:`l` (input to output, head last) gets its own rate
+   each parameter group :math:`l` (input to output, head last) gets its own rate, one optimizer
+   parameter group each (:func:`param_groups`):
 
    .. math::  \\eta_{head} = m\\, \\eta, \\qquad \\eta_l = \\eta\\, d^{\\,L - 1 - l}\\quad (l = 0 \\dots L-1)
 
    with a head multiplier :math:`m` (10 here) and an optional decay :math:`d \\le 1` so that lower blocks
-   move less (Howard & Ruder, *Universal Language Model Fine-tuning for Text Classification*, ACL 2018,
-   use :math:`d = 1/2.6`). See :func:`param_groups`.
+   move less. Howard & Ruder (*Universal Language Model Fine-tuning for Text Classification*, ACL 2018)
+   write it :math:`\\theta^l_t = \\theta^l_{t-1} - \\eta^l \\nabla_{\\theta^l} J(\\theta)` with
+   :math:`\\eta^{l-1} = \\eta^l / 2.6`, i.e. :math:`d = 1/2.6`; tlearn's default is :math:`d = 1` with the
+   head at :math:`10\\eta`, and it applies the rates inside Adam rather than plain SGD (ULMFiT, too, used
+   Adam, with :math:`\\beta_1 = 0.7, \\beta_2 = 0.99`).
 
 4. **Gradual unfreezing.** Train only the head first, then unfreeze one more block per stage from the
    top down, so the random head's large early gradients never reach (and scramble) the lower blocks
-   (Howard & Ruder 2018). See :func:`unfreezing_schedule` and :func:`fine_tune`.
+   (Howard & Ruder 2018 unfreeze one layer per epoch; tlearn spreads the stages over the epochs it has,
+   :func:`unfreezing_schedule`). :func:`fine_tune` does it through the ``on_epoch_end`` callback of
+   :func:`tlearn.train.fit_classifier`, with one Adam optimizer for the whole run.
 
 Freezing means ``requires_grad = False``: the parameter gets no gradient, so no optimizer moves it.
 Batch-norm running statistics are buffers, not parameters: in training mode they still follow the
-target batches, which helps when the target looks different from the source (Li et al., *Revisiting
-Batch Normalization for Practical Domain Adaptation*, 2016). Call ``model.eval()`` to use them as stored.
+target batches even in a frozen block, so "0 unfrozen blocks" (``method="head"``) does change the
+backbone's batch-norm means and variances. That often helps when the target looks different from the
+source (Li et al., *Revisiting Batch Normalization for Practical Domain Adaptation*, 2016); pass
+``freeze_bn=True`` to :func:`fine_tune` to keep every batch-norm layer whose affine parameters are
+frozen in eval mode, so its stored statistics are used and left as they were.
 
 Every function here works on any model whose backbone exposes its blocks (``.blocks`` on Conv4,
 ``.stages`` on the small ResNet, the top-level children of anything else, e.g. a GRU encoder or a
@@ -45,6 +70,9 @@ from typing import Iterable
 
 import torch
 from torch import nn
+
+from . import checks
+from .train import History, evaluate, fit_classifier
 
 HEAD_NAMES = ("head", "fc", "classifier")
 METHODS = ("scratch", "head", "full", "layerwise", "gradual")
@@ -206,10 +234,8 @@ def unfreezing_schedule(n_blocks: int, epochs: int) -> list[int]:
     evenly spaced stages, starting with the head alone and ending with everything unfrozen (a single
     epoch trains everything).
     """
-    if isinstance(n_blocks, bool) or not isinstance(n_blocks, int) or n_blocks < 0:
-        raise ValueError(f"n_blocks must be an integer >= 0, got {n_blocks!r}")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
+    checks.non_negative_int("n_blocks", n_blocks)
+    checks.positive_int("epochs", epochs)
     stages = n_blocks + 1
     if epochs == 1:
         return [n_blocks]
@@ -228,9 +254,8 @@ def param_groups(model: nn.Module, lr: float, *, head_mult: float = 10.0, decay:
     times the one above. Every parameter appears in exactly one group (frozen ones included: the
     optimizer skips parameters that receive no gradient). Each dict carries a ``"name"`` for display.
     """
-    for pname, value in [("lr", lr), ("head_mult", head_mult)]:
-        if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-            raise ValueError(f"{pname} must be a positive number, got {value!r}")
+    checks.positive_number("lr", lr)
+    checks.positive_number("head_mult", head_mult)
     if not isinstance(decay, (int, float)) or not 0 < decay <= 1:
         raise ValueError(f"decay must lie in (0, 1] (1 = the same rate for every block), got {decay!r}")
     groups = layer_groups(model)
@@ -242,10 +267,17 @@ def param_groups(model: nn.Module, lr: float, *, head_mult: float = 10.0, decay:
 
 
 # --- one function for every strategy -------------------------------------------------------------------
+def _frozen_batch_norm_stays_in_eval(module: nn.Module, inputs) -> None:
+    """A forward pre-hook: a batch-norm layer whose affine parameters are frozen runs in eval mode, so it
+    normalises with its stored statistics and does not update them."""
+    if module.training and not any(p.requires_grad for p in module.parameters()):
+        module.eval()
+
+
 def fine_tune(model: nn.Module, data, *, method: str = "layerwise", lr: float = 1e-3, epochs: int = 10,
               head_mult: float = 10.0, decay: float = 1.0, trainable_blocks: int | None = None,
               weight_decay: float = 0.0, batch_size: int = 32, val=None, device: str = "auto", seed: int = 0,
-              progress: bool = True, desc: str | None = None):
+              progress: bool = True, desc: str | None = None, freeze_bn: bool = False) -> History:
     """Train ``model`` (pretrained backbone + new head) on ``data`` with one of the strategies above.
 
     ``method``:
@@ -257,23 +289,21 @@ def fine_tune(model: nn.Module, data, *, method: str = "layerwise", lr: float = 
     - ``"gradual"``: the layer-wise rates, unfreezing one more block per stage (:func:`unfreezing_schedule`).
 
     ``trainable_blocks`` (not with ``"gradual"``) keeps all but the head and the top ``trainable_blocks``
-    backbone blocks frozen for the whole run (``"head"`` is ``trainable_blocks=0``).
+    backbone blocks frozen for the whole run (``"head"`` is ``trainable_blocks=0``). ``freeze_bn=True``
+    keeps the batch-norm layers of frozen blocks in eval mode (their running statistics are then left
+    alone; by default they follow the target batches, see the module docstring).
 
-    One Adam optimizer is used for the whole run, so unfreezing a block does not reset the moments of
-    the groups already training (a frozen parameter gets no gradient, and Adam skips it). Returns the
-    :class:`tlearn.train.History`: one entry per epoch, training seconds in ``history.total_seconds``.
-    Blocks kept frozen by ``trainable_blocks`` (or ``"head"``) stay frozen afterwards; otherwise
-    everything is trainable again at the end.
+    The training is :func:`tlearn.train.fit_classifier` with one Adam optimizer over :func:`param_groups`
+    for the whole run, so unfreezing a block does not reset the moments of the groups already training
+    (a frozen parameter gets no gradient, and Adam skips it); gradual unfreezing is its ``on_epoch_end``.
+    Returns the :class:`tlearn.train.History` (per-step ``loss`` and ``train_acc``; ``val_acc`` per epoch
+    with ``val``). Blocks kept frozen by ``trainable_blocks`` (or ``"head"``) stay frozen afterwards;
+    otherwise everything is trainable again at the end.
     """
-    from .train import fit_classifier as fit
-
     _check_module(model)
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
-    if not isinstance(weight_decay, (int, float)) or weight_decay < 0:
-        raise ValueError(f"weight_decay must be a number >= 0, got {weight_decay!r}")
+    checks.choice("method", method, METHODS)
+    checks.positive_int("epochs", epochs)
+    checks.number("weight_decay", weight_decay, non_negative=True)
     discriminative = method in ("layerwise", "gradual")
     groups = param_groups(model, lr, head_mult=head_mult if discriminative else 1.0,
                           decay=decay if discriminative else 1.0)
@@ -294,14 +324,19 @@ def fine_tune(model: nn.Module, data, *, method: str = "layerwise", lr: float = 
     if schedule is not None:
         unfreeze_top(model, schedule[0])
 
-    def next_stage(epoch: int, _model) -> None:  # called by fit() after each epoch
+    def next_stage(epoch: int, _model) -> None:  # gradual unfreezing: stage schedule[e] trains in epoch e
         if schedule is not None and epoch + 1 < epochs:
             unfreeze_top(model, schedule[epoch + 1])
 
+    handles = [m.register_forward_pre_hook(_frozen_batch_norm_stays_in_eval) for m in model.modules()
+               if freeze_bn and isinstance(m, nn.modules.batchnorm._BatchNorm)]
     try:
-        return fit(model, data, epochs=epochs, optimizer=optimizer, batch_size=batch_size, val=val,
-                   device=device, seed=seed, progress=progress, desc=desc or method, on_epoch_end=next_stage)
+        return fit_classifier(model, data, epochs=epochs, optimizer=optimizer, batch_size=batch_size, val=val,
+                              device=device, seed=seed, progress=progress, desc=desc or method,
+                              on_epoch_end=next_stage)
     finally:
+        for handle in handles:
+            handle.remove()
         if trainable_blocks is None:
             unfreeze(model)
 
@@ -318,20 +353,16 @@ def fine_tune_run(make_model, train, test, *, labels_per_class: int | None = Non
     (``"trajectories"`` for a Glyphs set and a sequence model). Other keyword arguments go to
     :func:`fine_tune`. Returns ``{"accuracy", "seconds", "epochs", "n_train", "history", "model"}``.
     """
-    from .train import evaluate
-
     if not callable(make_model):
         raise TypeError("make_model must be a function returning a fresh model, e.g. "
                         "lambda: Classifier(load_pretrained('conv4-glyphs'), n_classes)")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
+    checks.positive_int("steps", steps)
+    checks.positive_int("min_epochs", min_epochs)
     for pname, data in [("train", train), ("test", test)]:
         if not isinstance(getattr(data, inputs, None), torch.Tensor) or not hasattr(data, "take_per_class"):
             raise TypeError(f"{pname} must be an ImageSet with a tensor field {inputs!r}, got {type(data).__name__}")
     if labels_per_class is not None:
         train, _ = train.take_per_class(labels_per_class, seed=seed)
-    if isinstance(min_epochs, bool) or not isinstance(min_epochs, int) or min_epochs < 1:
-        raise ValueError(f"min_epochs must be an integer >= 1, got {min_epochs!r}")
     batch_size = min(batch_size, len(train))
     epochs = max(min_epochs, math.ceil(steps * batch_size / len(train)))
     with torch.random.fork_rng(devices=[]):
@@ -340,5 +371,5 @@ def fine_tune_run(make_model, train, test, *, labels_per_class: int | None = Non
     history = fine_tune(model, (getattr(train, inputs), train.targets), method=method, lr=lr, epochs=epochs,
                         batch_size=batch_size, seed=seed, device=device, progress=False, **kwargs)
     accuracy = evaluate(model, (getattr(test, inputs), test.targets), device=device)
-    return {"accuracy": accuracy, "seconds": history.total_seconds, "epochs": epochs,
+    return {"accuracy": accuracy, "seconds": history.seconds, "epochs": epochs,
             "n_train": len(train), "history": history, "model": model}

@@ -43,7 +43,8 @@ def plot_predicted_attributes(predicted, descriptions, attribute_names, class_na
                          f"{list(descriptions.shape)}")
     k, a = predicted.shape
     if len(attribute_names) != a or len(class_names) != k:
-        raise ValueError(f"need {a} attribute names and {k} class names, got {len(attribute_names)} and {len(class_names)}")
+        raise ValueError(f"need {a} attribute names and {k} class names, "
+                         f"got {len(attribute_names)} and {len(class_names)}")
     with_images = images is not None
     fig, axes = plt.subplots(k, 2 if with_images else 1, figsize=(0.38 * a + (2.2 if with_images else 1.5), 1.7 * k),
                              squeeze=False, gridspec_kw={"width_ratios": [1, 0.3 * a]} if with_images else None)
@@ -67,7 +68,8 @@ def plot_confusion(matrix, class_names, title: str | None = None, ax=None):
     """A row-normalised confusion matrix (rows: true class, columns: predicted class)."""
     matrix = torch.as_tensor(matrix).detach().cpu().float()
     if matrix.dim() != 2 or matrix.shape[0] != matrix.shape[1] or len(class_names) != len(matrix):
-        raise ValueError(f"matrix must be [K, K] with K = len(class_names) = {len(class_names)}, got {list(matrix.shape)}")
+        raise ValueError(f"matrix must be [K, K] with K = len(class_names) = {len(class_names)}, "
+                         f"got {list(matrix.shape)}")
     k = len(matrix)
     fig = None
     if ax is None:
