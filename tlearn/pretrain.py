@@ -4,7 +4,8 @@ Transfer learning needs a network trained on a large, varied source task. For ph
 ImageNet; here it is the Glyphs *background* set: 600 characters from 30 alphabets, each drawn by 20
 drawers. Two backbones are pretrained as 600-way classifiers,
 
-.. math::  \\theta^\\ast = \\arg\\min_\\theta\\; \\frac1N \\sum_i -\\log \\mathrm{softmax}\\big(W f_\\theta(x_i)\\big)_{y_i},
+.. math::  \\theta^\\ast = \\arg\\min_\\theta\\; \\frac1N \\sum_i
+           -\\log \\mathrm{softmax}\\big(W f_\\theta(x_i)\\big)_{y_i},
 
 and only the backbone :math:`f_{\\theta^\\ast}` is kept (the 600-way head :math:`W` is specific to the
 source task and is thrown away, as ImageNet's 1000-way layer is):
@@ -38,6 +39,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import platform
 import sys
 import time
@@ -47,7 +49,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import checks
 from .backbones import Classifier, Conv4, GRUEncoder
+from .imagenet import IMAGENET_MEAN, IMAGENET_STD, ImageNetBackbone, real_target  # noqa: F401  (older home)
+from .train import Method, evaluate, fit, shuffled_batches, steps_per_epoch
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 FIX = "rebuild it with `make pretrain` (or `python -m tlearn.pretrain {name}`)"
@@ -144,33 +149,39 @@ def augment_images(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return torch.where(low[:, None, None, None], blurred, x).clamp(0, 1)
 
 
+class Pretraining(Method):
+    r"""Cross-entropy over the source classes, :math:`-\frac1B\sum_i \log\mathrm{softmax}(W f_\theta(x_i))_{y_i}`,
+    on batches redrawn by :func:`augment_images` when ``augment`` (with a generator of its own, seeded by
+    ``seed``, so the redrawing is the same on every run). Logs ``correct``, the batch's correct count."""
+
+    def __init__(self, model: nn.Module, augment: bool, seed: int = 0):
+        super().__init__()
+        self.model, self.augment = model, augment
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def loss(self, batch, progress: float):
+        x, y = batch
+        if self.augment:
+            x = augment_images(x, self.generator)
+        logits = self.model(x)
+        return F.cross_entropy(logits, y), {"correct": (logits.argmax(1) == y).sum()}
+
+
+def cosine(p: float) -> float:
+    """The cosine-annealed learning-rate multiplier :math:`m(p) = \\tfrac12 (1 + \\cos \\pi p)`."""
+    return 0.5 * (1 + math.cos(math.pi * p))
+
+
 def _train(model: nn.Module, X: torch.Tensor, y: torch.Tensor, training: dict, augment: bool,
            device: str, progress: bool, desc: str) -> float:
-    """Adam with a cosine-annealed learning rate, optional augmentation; returns the last epoch's accuracy."""
-    from .train import _progress, batches, get_device, seed_everything
-
-    dev = get_device(device)
-    model.to(dev)
-    g = seed_everything(training["seed"])
-    optimizer = torch.optim.Adam(model.parameters(), lr=training["lr"], weight_decay=training["weight_decay"])
-    steps = training["epochs"] * -(-len(X) // training["batch_size"])
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
-    correct = 0
-    for _ in _progress(range(training["epochs"]), progress, desc):
-        model.train()
-        correct = 0
-        for idx in batches(len(X), training["batch_size"], shuffle=True, generator=g):
-            xb, yb = X[idx], y[idx]
-            if augment:
-                xb = augment_images(xb, g)
-            logits = model(xb.to(dev))
-            loss = F.cross_entropy(logits, yb.to(dev))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            correct += (logits.argmax(1).cpu() == yb).sum().item()
-    return correct / len(X)
+    """Adam with a cosine-annealed learning rate through :func:`tlearn.train.fit`, optional augmentation;
+    returns the accuracy on the (augmented) batches of the last epoch."""
+    per_epoch = steps_per_epoch(len(X), training["batch_size"])
+    batches = shuffled_batches(X, y, batch_size=training["batch_size"], seed=training["seed"])
+    history = fit(Pretraining(model, augment, seed=training["seed"]), batches, training["epochs"] * per_epoch,
+                  lr=training["lr"], weight_decay=training["weight_decay"], lr_schedule=cosine, device=device,
+                  seed=training["seed"], progress=progress, desc=desc)
+    return sum(history["correct"][-per_epoch:]) / len(X)
 
 
 # --- building -------------------------------------------------------------------------------------------
@@ -217,15 +228,11 @@ def pretrain(name: str, *, directory: str | Path | None = None, epochs: int | No
     ``epochs`` and ``n_alphabets`` override the shipped settings (for a quick check); the JSON records
     what was actually used. Returns the metadata written to the JSON.
     """
-    from .train import evaluate
-
     spec = _spec(name)
     directory = WEIGHTS_DIR if directory is None else Path(directory)
     training = dict(spec["training"])
     if epochs is not None:
-        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-            raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
-        training["epochs"] = epochs
+        training["epochs"] = checks.positive_int("epochs", epochs)
     X, y, X_test, y_test, n_classes = source_data(name, n_alphabets)
     torch.manual_seed(training["seed"])
     backbone = build_backbone(name)
@@ -330,55 +337,6 @@ def load_pretrained(name: str, *, directory: str | Path | None = None, train_if_
     return backbone
 
 
-# --- the real path: ImageNet weights from torchvision ----------------------------------------------------
-IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
-
-
-class ImageNetBackbone(nn.Module):
-    """A torchvision ResNet with its ImageNet weights, fed as it was trained: RGB images in ``[0, 1]`` are
-    normalised with ImageNet's channel means and standard deviations before the network sees them.
-    ``pretrained=False`` gives the same network randomly initialised (the from-scratch baseline)."""
-
-    def __init__(self, name: str = "resnet18", pretrained: bool = True):
-        super().__init__()
-        from .backbones import TorchvisionBackbone
-
-        # raises tlearn.data.OfflineError within seconds when the weights are not cached and there is no network
-        self.backbone = TorchvisionBackbone(name, weights="imagenet" if pretrained else None)
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
-        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
-        self.out_features = self.backbone.out_features
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.backbone((x - self.mean) / self.std)
-
-
-def real_target(name: str = "cifar10", per_class: int = 100, test_per_class: int = 100, image_size: int = 32,
-                seed: int = 0):
-    """A small labelled subset of a real torchvision dataset as two ImageSets ``(pool, test)``:
-    ``per_class`` training images of every class (draw label budgets from it) and ``test_per_class`` test
-    images. Downloads once through :func:`tlearn.data.load_real`; offline it fails within seconds with
-    :class:`tlearn.data.OfflineError`, naming the offline default."""
-    from .data import ImageSet, load_real
-    from .samplers import labels_of
-
-    for pname, value in [("per_class", per_class), ("test_per_class", test_per_class)]:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{pname} must be an integer >= 1, got {value!r}")
-    out = []
-    for train, k in [(True, per_class), (False, test_per_class)]:
-        ds = load_real(name, train=train, image_size=image_size)
-        labels = labels_of(ds)
-        g = torch.Generator().manual_seed(seed)
-        picked = torch.cat([torch.nonzero(labels == c).flatten()[torch.randperm(int((labels == c).sum()), generator=g)[:k]]
-                            for c in torch.unique(labels)]).sort().values
-        images = torch.stack([ds[int(i)][0] for i in picked])
-        images = images.repeat(1, 3, 1, 1) if images.shape[1] == 1 else images
-        out.append(ImageSet(images, labels[picked], classes=list(getattr(ds, "classes", [])) or None,
-                            name=f"{name} ({'train' if train else 'test'} subset)"))
-    return out[0], out[1]
-
-
 def weights_size(directory: str | Path | None = None) -> int:
     """Total bytes of the shipped weight files."""
     directory = WEIGHTS_DIR if directory is None else Path(directory)
@@ -389,21 +347,24 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tlearn.pretrain", description=__doc__.split("\n")[0])
     parser.add_argument("names", nargs="*", default=list(SPECS), help=f"which backbones (default: {' '.join(SPECS)})")
     parser.add_argument("--epochs", type=int, default=None, help="override the number of epochs")
-    parser.add_argument("--check", action="store_true", help="only verify the shipped files")
+    parser.add_argument("--alphabets", type=int, default=None, help="use only the first N alphabets (a quick check)")
+    parser.add_argument("--directory", default=None, help=f"where to write or check the files (default: {WEIGHTS_DIR})")
+    parser.add_argument("--check", action="store_true", help="only verify the files")
     args = parser.parse_args(argv)
     for name in args.names:
         _spec(name)
     for name in args.names:
         if args.check:
-            load_pretrained(name)
-            meta = read_metadata(name)
+            load_pretrained(name, directory=args.directory)
+            meta = read_metadata(name, directory=args.directory)
             print(f"{name}: ok, sha256 {meta['sha256'][:16]}..., held-out accuracy "
                   f"{meta['accuracy']['held_out_drawers']:.3f}")
             continue
-        meta = pretrain(name, epochs=args.epochs)
+        meta = pretrain(name, directory=args.directory, epochs=args.epochs, n_alphabets=args.alphabets)
+        accuracy = meta["accuracy"]
         print(f"{name}: {meta['parameters']:,} parameters, {meta['bytes'] / 1e6:.2f} MB, "
-              f"{meta['training']['seconds']:.0f} s, held-out-drawer accuracy {meta['accuracy']['held_out_drawers']:.3f} "
-              f"(chance {meta['accuracy']['chance']:.4f}) -> {WEIGHTS_DIR / meta['file']}")
+              f"{meta['training']['seconds']:.0f} s, held-out-drawer accuracy {accuracy['held_out_drawers']:.3f} "
+              f"(chance {accuracy['chance']:.4f}) -> {weight_paths(name, args.directory)[0]}")
     return 0
 
 
