@@ -19,7 +19,7 @@
 # **The worlds this course runs in, the networks it trains, and how every notebook is laid out, in one
 # look.**
 #
-# <!-- badges --> [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/tlearn-course/tlearn/main?labpath=notebooks%2F00_tour.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/tlearn-course/tlearn/blob/main/notebooks/00_tour.ipynb)
+# [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/tlearn-course/tlearn/main?labpath=notebooks%2F00_tour.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/tlearn-course/tlearn/blob/main/notebooks/00_tour.ipynb) <!-- badges -->
 #
 # Runtime: about 15 s on a 2-core laptop CPU (plus about 20 s the very first time, to draw the Glyphs
 # sets and cache them). No download, no GPU.

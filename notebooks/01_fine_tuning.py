@@ -19,7 +19,7 @@
 # **Start from a network trained on 600 glyph characters, give it a new head, and teach it new
 # characters and real handwritten digits from a handful of labels.**
 #
-# <!-- badges --> [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/tlearn-course/tlearn/main?labpath=notebooks%2F01_fine_tuning.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/tlearn-course/tlearn/blob/main/notebooks/01_fine_tuning.ipynb)
+# [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/tlearn-course/tlearn/main?labpath=notebooks%2F01_fine_tuning.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/tlearn-course/tlearn/blob/main/notebooks/01_fine_tuning.ipynb) <!-- badges -->
 #
 # Runtime: about 60 s on a 2-core laptop CPU (once the Glyphs sets are cached, see notebook 00). No
 # download, no GPU: the pretrained backbones ship with the package.

@@ -19,7 +19,7 @@
 # **Train on labelled synthetic digits, predict real ones you have no labels for: make the two domains
 # look alike to the network, and its classifier carries over.**
 #
-# <!-- badges --> [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/tlearn-course/tlearn/main?labpath=notebooks%2F03a_domain_adaptation.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/tlearn-course/tlearn/blob/main/notebooks/03a_domain_adaptation.ipynb)
+# [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/tlearn-course/tlearn/main?labpath=notebooks%2F03a_domain_adaptation.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/tlearn-course/tlearn/blob/main/notebooks/03a_domain_adaptation.ipynb) <!-- badges -->
 #
 # Runtime: about 60 s on a 2-core laptop CPU. No download, no GPU. Part II (`03b`) adapts plain digits to
 # textured ones, after MNIST → MNIST-M, and looks closer at CORAL and the proxy A-distance.

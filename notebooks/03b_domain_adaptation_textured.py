@@ -19,7 +19,7 @@
 # **The same digits on photographs: colour, texture and polarity change, the shapes do not. Which
 # alignment carries a classifier across, and how do we see that it did?**
 #
-# <!-- badges --> [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/tlearn-course/tlearn/main?labpath=notebooks%2F03b_domain_adaptation_textured.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/tlearn-course/tlearn/blob/main/notebooks/03b_domain_adaptation_textured.ipynb)
+# [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/tlearn-course/tlearn/main?labpath=notebooks%2F03b_domain_adaptation_textured.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/tlearn-course/tlearn/blob/main/notebooks/03b_domain_adaptation_textured.ipynb) <!-- badges -->
 #
 # Runtime: about 45 s on a 2-core laptop CPU. No download, no GPU. Part I (`03a`) introduces the methods:
 # MMD, DANN ("Domain-Adversarial Training of Neural Networks") and the bounds; this part uses them.

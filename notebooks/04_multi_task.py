@@ -19,7 +19,7 @@
 # **Teach one network two related tasks and it can learn each of them from fewer examples. Here you measure
 # when that holds, and how much to share: everything, nothing, or something in between.**
 #
-# <!-- badges --> [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/tlearn-course/tlearn/main?labpath=notebooks%2F04_multi_task.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/tlearn-course/tlearn/blob/main/notebooks/04_multi_task.ipynb)
+# [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/tlearn-course/tlearn/main?labpath=notebooks%2F04_multi_task.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/tlearn-course/tlearn/blob/main/notebooks/04_multi_task.ipynb) <!-- badges -->
 #
 # Runtime: about 55 s on a 2-core laptop CPU. No download, no GPU.
 #

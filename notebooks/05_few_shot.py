@@ -19,7 +19,7 @@
 # **Recognise a character after seeing it once: learn a way of comparing drawings on some alphabets, and
 # use it on alphabets never seen.**
 #
-# <!-- badges --> [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/tlearn-course/tlearn/main?labpath=notebooks%2F05_few_shot.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/tlearn-course/tlearn/blob/main/notebooks/05_few_shot.ipynb)
+# [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/tlearn-course/tlearn/main?labpath=notebooks%2F05_few_shot.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/tlearn-course/tlearn/blob/main/notebooks/05_few_shot.ipynb) <!-- badges -->
 #
 # Runtime: about 50 s on a 2-core laptop CPU (once the Glyphs sets are cached, see notebook 00). No
 # download, no GPU.

@@ -18,7 +18,7 @@
 #
 # **Recognise characters you have never seen a single image of, from a description of them alone.**
 #
-# <!-- badges --> [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/tlearn-course/tlearn/main?labpath=notebooks%2F06_zero_shot.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/tlearn-course/tlearn/blob/main/notebooks/06_zero_shot.ipynb)
+# [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/tlearn-course/tlearn/main?labpath=notebooks%2F06_zero_shot.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/tlearn-course/tlearn/blob/main/notebooks/06_zero_shot.ipynb) <!-- badges -->
 #
 # Runtime: about 20 s on a 2-core laptop CPU. No download, no GPU.
 #

@@ -19,7 +19,7 @@
 # **The same two targets attacked with zero-shot learning, domain adaptation, few-shot heads, a linear
 # probe, fine-tuning and training from scratch, from no labels to all of them: see where each one wins.**
 #
-# <!-- badges --> [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/tlearn-course/tlearn/main?labpath=notebooks%2F07_which_technique.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/tlearn-course/tlearn/blob/main/notebooks/07_which_technique.ipynb)
+# [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/tlearn-course/tlearn/main?labpath=notebooks%2F07_which_technique.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/tlearn-course/tlearn/blob/main/notebooks/07_which_technique.ipynb) <!-- badges -->
 #
 # Runtime: about 60 s on a 2-core laptop CPU (once the Glyphs sets are cached, see notebook 00). No
 # download, no GPU.

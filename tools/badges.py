@@ -29,11 +29,13 @@ def badge_line(notebook: str | None = None, root: Path = ROOT) -> str:
     repo, branch = repository(root)
     target = f"?labpath=notebooks%2F{notebook}" if notebook else "?urlpath=lab%2Ftree%2Fnotebooks"
     binder = f"[![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/{repo}/{branch}{target})"
+    # the mark goes last: a line that starts with "<!--" is a raw HTML block in Markdown (CommonMark), so
+    # the badges after it would show as text, not as images
     if notebook is None:
-        return f"{MARK} {binder}"
+        return f"{binder} {MARK}"
     colab = (f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
              f"(https://colab.research.google.com/github/{repo}/blob/{branch}/notebooks/{notebook})")
-    return f"{MARK} {binder} {colab}"
+    return f"{binder} {colab} {MARK}"
 
 
 def _files(root: Path):
@@ -45,12 +47,12 @@ def _files(root: Path):
 def sync(root: Path = ROOT, check: bool = False) -> list[str]:
     """Rewrite (or with ``check`` only list) every badge line that differs from :func:`badge_line`."""
     stale = []
-    pattern = re.compile(re.escape(MARK) + r"[^\n]*")
+    pattern = re.compile(r"^(# )?[^\n]*" + re.escape(MARK) + r"[^\n]*", re.MULTILINE)
     for path, notebook in _files(root):
         text = path.read_text()
         want = badge_line(notebook, root)
         # in a percent-format .py the line is a Markdown comment: "# <!-- badges --> ..."
-        new = pattern.sub(lambda m: want, text)
+        new = pattern.sub(lambda m: (m.group(1) or "") + want, text)
         if new != text:
             stale.append(str(path.relative_to(root)))
             if not check:
