@@ -31,6 +31,15 @@
 # - What an **episode** is, and the **backbones** every later notebook uses.
 # - How each notebook is laid out, and how to switch one to real data on a GPU.
 
+# %% tags=["remove-cell"]
+try:  # on Colab tlearn is missing: install it from the repository (elsewhere this cell does nothing)
+    import tlearn  # noqa: F401
+except ModuleNotFoundError:
+    import subprocess, sys
+    url = "git+https://github.com/tlearn-course/tlearn@main"
+    print(f"tlearn is not installed here: installing it from {url} (a minute or two)", flush=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
+
 # %% tags=["parameters"]
 SEED = 0            # one seed gives the same numbers, run after run
 DATASET = "glyphs"  # the offline default; "omniglot" uses torchvision's real Omniglot (needs a network)

@@ -33,6 +33,15 @@
 # - **Feature extraction vs fine-tuning**: accuracy and training time side by side.
 # - For a recurrent encoder: the **final hidden state vs the mean over time** as the feature.
 
+# %% tags=["remove-cell"]
+try:  # on Colab tlearn is missing: install it from the repository (elsewhere this cell does nothing)
+    import tlearn  # noqa: F401
+except ModuleNotFoundError:
+    import subprocess, sys
+    url = "git+https://github.com/tlearn-course/tlearn@main"
+    print(f"tlearn is not installed here: installing it from {url} (a minute or two)", flush=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
+
 # %% tags=["parameters"]
 SEED = 0            # one seed gives the same numbers, run after run
 DATASET = "glyphs"  # offline default (Glyphs + HandDigits); "cifar10": ImageNet ResNet-18 on a CIFAR-10 subset

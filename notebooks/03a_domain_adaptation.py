@@ -37,6 +37,15 @@
 # - **CORAL** (align covariances) as a third way, and **batch norm per domain** as a free first step.
 # - How to read the **proxy A-distance** and feature plots before and after adaptation.
 
+# %% tags=["remove-cell"]
+try:  # on Colab tlearn is missing: install it from the repository (elsewhere this cell does nothing)
+    import tlearn  # noqa: F401
+except ModuleNotFoundError:
+    import subprocess, sys
+    url = "git+https://github.com/tlearn-course/tlearn@main"
+    print(f"tlearn is not installed here: installing it from {url} (a minute or two)", flush=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
+
 # %% tags=["parameters"]
 SEED = 0            # one seed gives the same numbers, run after run
 DATASET = "digits"  # offline: SynDigits -> HandDigits; "real": MNIST -> USPS (downloads once; needs a network)

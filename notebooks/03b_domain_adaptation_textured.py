@@ -30,6 +30,15 @@
 # - MMD, CORAL and DANN side by side on a second shift, against the same two bounds.
 # - Reading the **proxy A-distance** and feature maps of each trained network, in a panel.
 
+# %% tags=["remove-cell"]
+try:  # on Colab tlearn is missing: install it from the repository (elsewhere this cell does nothing)
+    import tlearn  # noqa: F401
+except ModuleNotFoundError:
+    import subprocess, sys
+    url = "git+https://github.com/tlearn-course/tlearn@main"
+    print(f"tlearn is not installed here: installing it from {url} (a minute or two)", flush=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
+
 # %% tags=["parameters"]
 SEED = 0            # one seed gives the same numbers, run after run
 DATASET = "digits"  # offline: HandDigits -> textured HandDigits; "real": MNIST -> textured MNIST (downloads MNIST)

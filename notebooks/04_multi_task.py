@@ -32,6 +32,15 @@
 # - **Task weighting**: equal weights, and weights learned from each task's uncertainty.
 # - The same ideas for a CNN (two digits on one canvas) and an RNN (pen trajectories of glyphs).
 
+# %% tags=["remove-cell"]
+try:  # on Colab tlearn is missing: install it from the repository (elsewhere this cell does nothing)
+    import tlearn  # noqa: F401
+except ModuleNotFoundError:
+    import subprocess, sys
+    url = "git+https://github.com/tlearn-course/tlearn@main"
+    print(f"tlearn is not installed here: installing it from {url} (a minute or two)", flush=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
+
 # %% tags=["parameters"]
 SEED = 0                # one seed gives the same numbers, run after run
 DATASET = "syndigits"   # MultiDigits from font digits (offline); "handdigits": scikit-learn's real scans;

@@ -36,6 +36,15 @@
 # - How to run the same models on **torchvision's Omniglot or your own folder of images**, save them, and
 #   run long trainings from the **command line**.
 
+# %% tags=["remove-cell"]
+try:  # on Colab tlearn is missing: install it from the repository (elsewhere this cell does nothing)
+    import tlearn  # noqa: F401
+except ModuleNotFoundError:
+    import subprocess, sys
+    url = "git+https://github.com/tlearn-course/tlearn@main"
+    print(f"tlearn is not installed here: installing it from {url} (a minute or two)", flush=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
+
 # %% tags=["parameters"]
 SEED = 0            # one seed gives the same numbers, run after run
 DATASET = "glyphs"  # offline default; "omniglot" (torchvision's, downloads once) or "folder:/path/to/images"

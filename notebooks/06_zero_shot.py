@@ -33,6 +33,15 @@
 #   conventional zero-shot accuracy, and **generalized** zero-shot (seen, unseen, harmonic mean).
 # - Why models favour seen classes, and how **calibrated stacking** corrects it.
 
+# %% tags=["remove-cell"]
+try:  # on Colab tlearn is missing: install it from the repository (elsewhere this cell does nothing)
+    import tlearn  # noqa: F401
+except ModuleNotFoundError:
+    import subprocess, sys
+    url = "git+https://github.com/tlearn-course/tlearn@main"
+    print(f"tlearn is not installed here: installing it from {url} (a minute or two)", flush=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
+
 # %% tags=["parameters"]
 SEED = 0              # one seed gives the same numbers, run after run
 DATASET = "glyphs"    # the described world: Glyphs characters carry attribute vectors

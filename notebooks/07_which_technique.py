@@ -34,6 +34,15 @@
 #   the whole network (fine-tuning, or from scratch) catches up.
 # - A **decision guide** drawn from this run's numbers, and a panel to query it for your own budget.
 
+# %% tags=["remove-cell"]
+try:  # on Colab tlearn is missing: install it from the repository (elsewhere this cell does nothing)
+    import tlearn  # noqa: F401
+except ModuleNotFoundError:
+    import subprocess, sys
+    url = "git+https://github.com/tlearn-course/tlearn@main"
+    print(f"tlearn is not installed here: installing it from {url} (a minute or two)", flush=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)
+
 # %% tags=["parameters"]
 SEED = 0               # one seed gives the same numbers, run after run (it also picks the alphabet)
 DATASET = "glyphs"     # target A, a new Glyphs alphabet: the pretrained backbone and the descriptions are Glyphs'

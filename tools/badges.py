@@ -2,7 +2,8 @@
 
 The repository's ``org/name`` and branch live in ``pyproject.toml`` under ``[tool.tlearn]``. A fork
 changes that one line and runs ``make sync`` (``python -m tools.badges``), which rewrites the badge line
-of the README and of every notebook. ``--check`` only reports lines that are out of date.
+of the README and of every notebook, and the address each notebook's first cell installs tlearn from.
+``--check`` only reports lines that are out of date.
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ def badge_line(notebook: str | None = None, root: Path = ROOT) -> str:
     return f"{binder} {colab} {MARK}"
 
 
+def install_url(root: Path = ROOT) -> str:
+    """What each notebook's first cell pip-installs where tlearn is missing (as on Colab)."""
+    repo, branch = repository(root)
+    return f"git+https://github.com/{repo}@{branch}"
+
+
 def _files(root: Path):
     yield root / "README.md", None
     for py in sorted((root / "notebooks").glob("[0-9]*.py")):
@@ -51,8 +58,10 @@ def sync(root: Path = ROOT, check: bool = False) -> list[str]:
     for path, notebook in _files(root):
         text = path.read_text()
         want = badge_line(notebook, root)
-        # in a percent-format .py the line is a Markdown comment: "# <!-- badges --> ..."
-        new = pattern.sub(lambda m: (m.group(1) or "") + want, text)
+        # in a percent-format .py the line is a Markdown comment: "# [![Binder](...)](...) ... <!-- badges -->"
+        new = pattern.sub(lambda m, want=want: (m.group(1) or "") + want, text)
+        if notebook:  # the guarded install in the first code cell
+            new = re.sub(r"git\+https://github\.com/[^\s\"'@]+@[\w./-]+", install_url(root), new)
         if new != text:
             stale.append(str(path.relative_to(root)))
             if not check:
