@@ -118,6 +118,56 @@ def test_contrastive_loss_matches_its_formula():
     assert fs.contrastive_loss(d, same, margin=1.0).item() == pytest.approx(expected)
 
 
+def _image_episode(n_way=3, k_shot=2, n_query=5, seed=0):
+    """A batch-ready episode of tiny images, class-major, with its query labels."""
+    g = torch.Generator().manual_seed(seed)
+    support = torch.rand(n_way * k_shot, 1, 28, 28, generator=g)
+    query = torch.rand(n_way * n_query, 1, 28, 28, generator=g)
+    from tlearn.samplers import Episode
+
+    labels = torch.arange(n_way)
+    return Episode(support, labels.repeat_interleave(k_shot), query, labels.repeat_interleave(n_query), labels,
+                   torch.arange(n_way * k_shot), torch.arange(n_way * n_query))
+
+
+def test_prototypical_training_loss_is_cross_entropy_of_negative_squared_distances():
+    """Snell et al.'s J = -log softmax(-||f(x) - c_k||^2)_y, written directly with torch.cdist."""
+    model = fs.make_model("protonet", hidden=8, seed=0)
+    episode = _image_episode()
+    loss, logs = fs.EpisodeLoss(model).loss(episode, 0.0)
+    z_s, z_q = model.embed(torch.cat([episode.support, episode.query])).split(
+        [len(episode.support), len(episode.query)])
+    protos = torch.stack([z_s[episode.support_labels == k].mean(0) for k in range(3)])
+    expected = F.cross_entropy(-torch.cdist(z_q, protos) ** 2, episode.query_labels)
+    torch.testing.assert_close(loss, expected, rtol=1e-4, atol=1e-5)
+    assert 0 <= float(logs["train_acc"]) <= 1
+
+
+def test_matching_training_loss_is_minus_log_of_the_attention_on_the_true_class():
+    """Vinyals et al.: P(y | x, S) = sum_i a(x, x_i) [y_i = y], a = softmax_i(s cos(f(x), g(x_i)))."""
+    model = fs.make_model("matching", hidden=8, seed=0, scale=4.0)
+    episode = _image_episode()
+    loss, _ = fs.EpisodeLoss(model).loss(episode, 0.0)
+    z = model.embed(torch.cat([episode.support, episode.query]))
+    z_s, z_q = z[:6], z[6:]
+    attention = torch.softmax(4.0 * F.cosine_similarity(z_q[:, None], z_s[None], dim=-1), dim=1)
+    p_true = torch.stack([attention[i, episode.support_labels == y].sum() for i, y in enumerate(episode.query_labels)])
+    torch.testing.assert_close(loss, -p_true.log().mean(), rtol=1e-4, atol=1e-5)
+
+
+def test_siamese_pair_loss_is_binary_cross_entropy_of_the_sigmoid_score():
+    model = fs.make_model("siamese", hidden=8, seed=0)
+    g = torch.Generator().manual_seed(1)
+    x1, x2 = torch.rand(6, 1, 28, 28, generator=g), torch.rand(6, 1, 28, 28, generator=g)
+    same = torch.tensor([1.0, 0.0, 1.0, 0.0, 1.0, 0.0])
+    loss, logs = fs.PairLoss(model).loss((x1, x2, same), 0.0)
+    z1, z2 = F.normalize(model.encoder(torch.cat([x1, x2])).flatten(1), dim=1).split(6)  # one batch: BN statistics
+    p = torch.sigmoid(model.bias - (F.softplus(model.l1_weight) * (z1 - z2).abs()).sum(1))
+    expected = -(same * p.log() + (1 - same) * (1 - p).log()).mean()
+    torch.testing.assert_close(loss, expected, rtol=1e-4, atol=1e-5)
+    assert float(logs["train_acc"]) == ((p > 0.5).float() == same).float().mean().item()
+
+
 def test_pixel_nearest_neighbour_is_brute_force_one_nn():
     support, labels, query = _episode(dim=12)
     support, query = support.view(-1, 1, 3, 4), query.view(-1, 1, 3, 4)
@@ -157,11 +207,26 @@ def test_pair_sampler_is_balanced_and_same_means_same_class():
 
 # --- the protocol: interval, evaluation, determinism ---------------------------------------------------------
 def test_confidence_interval_is_196_sample_std_over_root_n():
+    from scipy.stats import norm
+
     acc = np.random.default_rng(0).uniform(0.5, 1.0, size=600)
     mean, half = fs.confidence_interval_95(torch.tensor(acc))
+    z = norm.ppf(0.975)  # 1.95996...
     assert mean == pytest.approx(acc.mean())
-    assert half == pytest.approx(1.96 * acc.std(ddof=1) / math.sqrt(600))
-    assert fs.confidence_interval_95([0.0, 1.0]) == pytest.approx((0.5, 1.96 * math.sqrt(0.5) / math.sqrt(2)))
+    assert half == pytest.approx(z * acc.std(ddof=1) / math.sqrt(600))
+    assert fs.confidence_interval_95([0.0, 1.0]) == pytest.approx((0.5, z * math.sqrt(0.5) / math.sqrt(2)))
+
+
+def test_an_episode_result_is_an_estimate_with_its_episode_sizes():
+    from tlearn.results import Estimate
+
+    result = fs.evaluate_episodes(fs.PixelNearestNeighbour(), _tiny_set(), n_way=3, k_shot=2, q_query=4,
+                                  n_episodes=10, seed=1)
+    assert isinstance(result, Estimate) and result.n == result.n_episodes == 10
+    assert (result.n_way, result.k_shot, result.q_query, result.within_groups) == (3, 2, 4, False)
+    assert result.low == pytest.approx(result.mean - result.ci95) and result.high == pytest.approx(result.mean + result.ci95)
+    assert str(result) == f"{100 * result.mean:.1f} ± {100 * result.ci95:.1f} %"
+    assert "test episodes only" in result.protocol
 
 
 @pytest.mark.parametrize("method", ["protonet", "matching", "siamese", "pixel-nn"])
@@ -210,6 +275,26 @@ def test_distance_override_scores_a_euclidean_model_with_cosine():
 
 
 @pytest.mark.parametrize("method", ["protonet", "siamese"])
+def test_training_runs_through_the_one_loop_and_leaves_the_model_in_eval_mode(method, monkeypatch):
+    from tlearn.fewshot import training
+
+    calls = []
+    real_fit = training.fit
+    monkeypatch.setattr(training, "fit", lambda *a, **k: calls.append(type(a[0]).__name__) or real_fit(*a, **k))
+    model = fs.make_model(method, hidden=8)
+    history = fs.train(model, _tiny_set(), steps=3, n_way=3, k_shot=1, q_query=2, device="cpu", progress=False)
+    assert calls == ["PairLoss" if method == "siamese" else "EpisodeLoss"]
+    assert not model.training and history.steps == 3 and isinstance(history.seconds, float)
+    assert len(history["loss"]) == len(history["train_acc"]) == 3
+
+
+def test_the_cosine_schedule_anneals_the_rate_to_zero():
+    from tlearn.fewshot.training import cosine
+
+    assert cosine(0.0) == 1.0 and cosine(0.5) == pytest.approx(0.5) and cosine(1.0) == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize("method", ["protonet", "siamese"])
 def test_training_lowers_the_loss(method):
     data = _tiny_set()
     model = fs.make_model(method, hidden=8)
@@ -221,7 +306,7 @@ def test_training_lowers_the_loss(method):
 
 def test_pixel_nearest_neighbour_has_nothing_to_train():
     history = fs.train(fs.PixelNearestNeighbour(), _tiny_set(), steps=5)
-    assert history["loss"] == [] and history["seconds"] == []
+    assert history["loss"] == [] and history["train_acc"] == [] and history.seconds == 0.0
 
 
 def test_classify_returns_predictions_and_probabilities():
@@ -287,6 +372,27 @@ def test_load_model_rejects_a_file_of_another_kind(tmp_path):
 def test_load_model_rejects_a_missing_file(tmp_path):
     with pytest.raises(ValueError, match="no model file"):
         fs.load_model(tmp_path / "absent.pt")
+
+
+def test_a_model_file_saved_before_the_package_split_still_loads():
+    """tests/data/protonet-v0.pt was written by the single-module tlearn.fewshot (format 1), with the logits
+    it gave on inputs drawn from torch.Generator().manual_seed(0) (recorded in protonet-v0.json)."""
+    import json
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent / "data"
+    recorded = json.loads((here / "protonet-v0.json").read_text())
+    g = torch.Generator().manual_seed(0)
+    images = 0.3 * torch.rand(8 * 6, 1, 28, 28, generator=g)
+    targets = torch.arange(8).repeat_interleave(6)
+    for c in range(8):
+        r, col = divmod(c, 4)
+        images[targets == c, :, 2 + 6 * r:8 + 6 * r, 2 + 6 * col:8 + 6 * col] += 0.7
+    model = fs.load_model(here / "protonet-v0.pt")
+    assert isinstance(model, fs.PrototypicalNet) and not model.training and model.config["encoder"]["hidden"] == 8
+    with torch.no_grad():
+        logits = model(images[recorded["support_index"]], torch.tensor([0, 1, 2]), images[recorded["query_index"]])
+    torch.testing.assert_close(logits, torch.tensor(recorded["logits"]), rtol=1e-5, atol=1e-7)
 
 
 def test_load_model_rejects_an_encoder_that_does_not_fit(tmp_path):
@@ -385,7 +491,7 @@ def test_the_folder_path_trains_and_evaluates_through_the_same_sampler(tmp_path)
 
 # --- the command line --------------------------------------------------------------------------------------
 def test_command_line_trains_evaluates_saves_and_reloads(tmp_path, capsys):
-    from tlearn.fewshot_cli import main
+    from tlearn.fewshot.cli import main
 
     _write_folder(tmp_path / "train", classes=tuple("abcdef"), per_class=6, size=16)
     _write_folder(tmp_path / "test", classes=tuple("uvwxyz"), per_class=6, size=16)
@@ -406,7 +512,7 @@ def test_command_line_trains_evaluates_saves_and_reloads(tmp_path, capsys):
 def test_command_line_names_a_folder_that_is_not_one_class_per_subfolder(tmp_path, capsys):
     from PIL import Image
 
-    from tlearn.fewshot_cli import main
+    from tlearn.fewshot.cli import main
 
     Image.fromarray(np.zeros((8, 8), dtype=np.uint8)).save(tmp_path / "loose.png")
     assert main(["train", "--data", f"folder:{tmp_path}", "--test", f"folder:{tmp_path}", "--device", "cpu"]) == 2
@@ -414,7 +520,7 @@ def test_command_line_names_a_folder_that_is_not_one_class_per_subfolder(tmp_pat
 
 
 def test_command_line_needs_test_classes_for_a_plain_folder(tmp_path, capsys):
-    from tlearn.fewshot_cli import main
+    from tlearn.fewshot.cli import main
 
     _write_folder(tmp_path)
     assert main(["train", "--data", f"folder:{tmp_path}", "--device", "cpu"]) == 2
@@ -425,112 +531,103 @@ def test_python_dash_m_runs_the_command_line():
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-m", "tlearn.fewshot", "--help"], capture_output=True, text=True,
-                         timeout=120)
-    assert out.returncode == 0 and "evaluate" in out.stdout and "train" in out.stdout
+    # -W error: runpy warns (RuntimeWarning) when the module it runs was already imported, i.e. imported twice
+    out = subprocess.run([sys.executable, "-W", "error", "-m", "tlearn.fewshot", "--help"], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0 and "evaluate" in out.stdout and "train" in out.stdout, out.stderr
 
 
-# --- bad input: one test each -------------------------------------------------------------------------------
-def test_support_labels_must_match_support_length():
-    with pytest.raises(ValueError, match="one label per support example"):
-        fs.PrototypicalNet(nn.Identity())(torch.randn(4, 3), torch.tensor([0, 1, 1]), torch.randn(2, 3))
+# --- bad input: one table over the public entry points ------------------------------------------------------
+def _proto(*episode):
+    return fs.PrototypicalNet(nn.Identity())(*episode)
 
 
-def test_support_labels_must_cover_every_way():
-    with pytest.raises(ValueError, match="every class id 0..2"):
-        fs.PrototypicalNet(nn.Identity())(torch.randn(3, 3), torch.tensor([0, 2, 2]), torch.randn(2, 3))
+_EMPTY = ImageSet(torch.zeros(0, 1, 28, 28), torch.zeros(0, dtype=torch.long))
+
+BAD_INPUT = [  # (id, call, exception, message)
+    ("support-labels-length", lambda: _proto(torch.randn(4, 3), torch.tensor([0, 1, 1]), torch.randn(2, 3)),
+     ValueError, "one label per support example"),
+    ("support-labels-cover-ways", lambda: _proto(torch.randn(3, 3), torch.tensor([0, 2, 2]), torch.randn(2, 3)),
+     ValueError, "every class id 0..2"),
+    ("support-labels-integers", lambda: _proto(torch.randn(2, 3), torch.tensor([0.0, 1.0]), torch.randn(2, 3)),
+     ValueError, "integer tensor"),
+    ("support-labels-negative", lambda: _proto(torch.randn(2, 3), torch.tensor([-1, 0]), torch.randn(2, 3)),
+     ValueError, "minimum of -1"),
+    ("query-shape", lambda: _proto(torch.randn(2, 3), torch.tensor([0, 1]), torch.randn(2, 4)),
+     ValueError, "same kind of input"),
+    ("empty-query", lambda: _proto(torch.randn(2, 3), torch.tensor([0, 1]), torch.randn(0, 3)),
+     ValueError, "needs support and query"),
+    ("query-not-tensor", lambda: _proto(torch.randn(2, 3), torch.tensor([0, 1]), [[1.0, 2.0, 3.0]]),
+     TypeError, "query must be a torch.Tensor"),
+    ("encoder-not-module", lambda: fs.PrototypicalNet(lambda x: x), TypeError, "encoder must be a torch.nn.Module"),
+    ("distance", lambda: fs.PrototypicalNet(nn.Identity(), distance="manhattan"), ValueError, "distance must be"),
+    ("scale", lambda: fs.PrototypicalNet(nn.Identity(), scale=0.0), ValueError, "scale must be > 0"),
+    ("matching-scale", lambda: fs.MatchingNet(nn.Identity(), scale=-1.0), ValueError, "scale must be > 0"),
+    ("fce-embedding-size", lambda: fs.MatchingNet(nn.Identity(), fce=True), ValueError, "embedding_dim"),
+    ("fce-steps", lambda: fs.MatchingNet(nn.Identity(), fce=True, embedding_dim=4, fce_steps=0),
+     ValueError, "fce_steps must be a positive integer"),
+    ("siamese-loss", lambda: fs.SiameseNet(nn.Identity(), loss="hinge", embedding_dim=3), ValueError, "loss must be"),
+    ("siamese-margin", lambda: fs.SiameseNet(nn.Identity(), margin=0.0, embedding_dim=3), ValueError, "margin"),
+    ("siamese-embedding-size", lambda: fs.SiameseNet(nn.Identity()), ValueError, "embedding_dim"),
+    ("method", lambda: fs.make_model("relationnet"), ValueError, "method must be one of"),
+    ("hidden", lambda: fs.make_model("protonet", hidden=0), ValueError, "hidden must be a positive integer"),
+    ("pixel-options", lambda: fs.make_model("pixel-nn", distance="cosine"), ValueError, "takes no options"),
+    ("train-k-shot", lambda: fs.train(fs.make_model("protonet", hidden=8), _tiny_set(), steps=2, k_shot=0),
+     ValueError, "k_shot must be a positive integer"),
+    ("train-steps", lambda: fs.train(fs.PixelNearestNeighbour(), _tiny_set(), steps=0),
+     ValueError, "steps must be a positive integer"),
+    ("train-model", lambda: fs.train(nn.Linear(2, 2), _tiny_set()), TypeError, "FewShotModel"),
+    ("lr", lambda: fs.train(fs.make_model("protonet", hidden=8), _tiny_set(), steps=1, n_way=3, lr=0.0,
+                            progress=False), ValueError, "lr must be > 0"),
+    ("lr-schedule", lambda: fs.train_episodes(fs.make_model("protonet", hidden=8), _tiny_set(), n_way=3,
+                                              n_episodes=1, lr_schedule="step", progress=False),
+     ValueError, "lr_schedule must be"),
+    ("pairs-need-siamese", lambda: fs.train_pairs(fs.make_model("protonet", hidden=8), _tiny_set()),
+     TypeError, "SiameseNet"),
+    ("pairs-batch-size", lambda: fs.train_pairs(fs.make_model("siamese", hidden=8), _tiny_set(), batch_size=0),
+     ValueError, "batch_size must be a positive integer"),
+    ("interval-two-episodes", lambda: fs.evaluate_episodes(fs.PixelNearestNeighbour(), _tiny_set(), n_way=3,
+                                                           n_episodes=1), ValueError, "n_episodes must be >= 2"),
+    ("evaluate-q-query", lambda: fs.evaluate_episodes(fs.PixelNearestNeighbour(), _tiny_set(), q_query=0),
+     ValueError, "q_query must be a positive integer"),
+    ("embeddings-fit", lambda: fs.evaluate_episodes(fs.PixelNearestNeighbour(), _tiny_set(), n_way=3,
+                                                    embeddings=torch.zeros(5, 4)), ValueError, "embeddings must be"),
+    ("distance-override-model", lambda: fs.evaluate_episodes(fs.PixelNearestNeighbour(), _tiny_set(), n_way=3,
+                                                             n_episodes=4, distance="cosine"),
+     ValueError, "only be overridden for a PrototypicalNet"),
+    ("distance-override-name", lambda: fs.evaluate_episodes(fs.make_model("protonet", hidden=8), _tiny_set(),
+                                                            n_way=3, n_episodes=4, distance="l1"),
+     ValueError, "distance must be"),
+    ("empty-dataset-embed", lambda: fs.embed_dataset(fs.PixelNearestNeighbour(), _EMPTY), ValueError, "dataset is empty"),
+    ("empty-dataset-evaluate", lambda: fs.evaluate_episodes(fs.PixelNearestNeighbour(), _EMPTY, n_way=3),
+     ValueError, "dataset is empty"),
+    ("embed-batch-size", lambda: fs.embed_dataset(fs.PixelNearestNeighbour(), _tiny_set(), batch_size=0),
+     ValueError, "batch_size must be a positive integer"),
+    ("interval-nan", lambda: fs.confidence_interval_95([0.5, float("nan"), 0.7]), ValueError, "NaN"),
+    ("interval-one-value", lambda: fs.confidence_interval_95([0.5]), ValueError, "at least 2"),
+    ("rotation-angles", lambda: fs.rotate_classes(_tiny_set(), angles=(0, 45)), ValueError, "multiples of 90"),
+    ("rotation-repeated", lambda: fs.rotate_classes(_tiny_set(), angles=(0, 360)), ValueError, "distinct"),
+    ("rotation-empty", lambda: fs.rotate_classes(_EMPTY), ValueError, "dataset is empty"),
+    ("drawing-width", lambda: fs.classify_drawing(fs.PixelNearestNeighbour(), "[[(0, 0), (0.5, 0.5)]]",
+                                                  torch.zeros(2, 1, 28, 28), torch.tensor([0, 1]), width=0.0),
+     ValueError, "width must be > 0"),
+    ("drawing-support", lambda: fs.classify_drawing(fs.PixelNearestNeighbour(), "[[(0, 0), (0.5, 0.5)]]",
+                                                    torch.zeros(2, 784), torch.tensor([0, 1])),
+     ValueError, "support must be images"),
+    ("strokes-not-text", lambda: fs.parse_strokes(3), TypeError, "text must be a string"),
+]
 
 
-def test_support_labels_must_be_integers():
-    with pytest.raises(ValueError, match="integer tensor"):
-        fs.PrototypicalNet(nn.Identity())(torch.randn(2, 3), torch.tensor([0.0, 1.0]), torch.randn(2, 3))
+@pytest.mark.parametrize("call,error,match", [row[1:] for row in BAD_INPUT], ids=[row[0] for row in BAD_INPUT])
+def test_bad_input_is_refused_naming_the_parameter(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
 
 
-def test_support_and_query_must_have_the_same_shape():
-    with pytest.raises(ValueError, match="same kind of input"):
-        fs.PrototypicalNet(nn.Identity())(torch.randn(2, 3), torch.tensor([0, 1]), torch.randn(2, 4))
-
-
-def test_episode_inputs_must_be_tensors():
-    with pytest.raises(TypeError, match="query must be a torch.Tensor"):
-        fs.PrototypicalNet(nn.Identity())(torch.randn(2, 3), torch.tensor([0, 1]), [[1.0, 2.0, 3.0]])
-
-
-def test_encoder_must_be_a_module():
-    with pytest.raises(TypeError, match="encoder must be a torch.nn.Module"):
-        fs.PrototypicalNet(lambda x: x)
-
-
-def test_unknown_distance():
-    with pytest.raises(ValueError, match="distance must be 'euclidean'"):
-        fs.PrototypicalNet(nn.Identity(), distance="manhattan")
-
-
-def test_unknown_siamese_loss():
-    with pytest.raises(ValueError, match="loss must be 'bce'"):
-        fs.SiameseNet(nn.Identity(), loss="hinge", embedding_dim=3)
-
-
-def test_matching_fce_needs_the_embedding_size():
-    with pytest.raises(ValueError, match="embedding_dim"):
-        fs.MatchingNet(nn.Identity(), fce=True)
-
-
-def test_unknown_method():
-    with pytest.raises(ValueError, match="method must be one of"):
-        fs.make_model("relationnet")
-
-
-def test_training_episode_sizes_must_be_positive():
-    with pytest.raises(ValueError, match="k_shot must be a positive integer"):
-        fs.train(fs.make_model("protonet", hidden=8), _tiny_set(), steps=2, k_shot=0)
-
-
-def test_unknown_lr_schedule():
-    with pytest.raises(ValueError, match="lr_schedule must be"):
-        fs.train_episodes(fs.make_model("protonet", hidden=8), _tiny_set(), n_way=3, n_episodes=1,
-                          lr_schedule="step", progress=False)
-
-
-def test_pair_training_needs_a_siamese_network():
-    with pytest.raises(TypeError, match="SiameseNet"):
-        fs.train_pairs(fs.make_model("protonet", hidden=8), _tiny_set())
-
-
+# the messages at the real user boundaries, where what to do next matters: the sampler's sizes
 def test_more_ways_than_the_test_set_holds():
     with pytest.raises(ValueError, match="n_way=20"):
         fs.evaluate_episodes(fs.PixelNearestNeighbour(), _tiny_set(), n_way=20, n_episodes=10, q_query=2)
-
-
-def test_an_interval_needs_two_episodes():
-    with pytest.raises(ValueError, match="n_episodes must be >= 2"):
-        fs.evaluate_episodes(fs.PixelNearestNeighbour(), _tiny_set(), n_way=3, n_episodes=1)
-
-
-def test_embeddings_must_fit_the_dataset():
-    with pytest.raises(ValueError, match="embeddings must be"):
-        fs.evaluate_episodes(fs.PixelNearestNeighbour(), _tiny_set(), n_way=3, embeddings=torch.zeros(5, 4))
-
-
-def test_distance_override_needs_a_prototypical_network():
-    with pytest.raises(ValueError, match="only be overridden for a PrototypicalNet"):
-        fs.evaluate_episodes(fs.PixelNearestNeighbour(), _tiny_set(), n_way=3, n_episodes=4, distance="cosine")
-
-
-def test_an_empty_dataset():
-    empty = ImageSet(torch.zeros(0, 1, 28, 28), torch.zeros(0, dtype=torch.long))
-    with pytest.raises(ValueError, match="dataset is empty"):
-        fs.embed_dataset(fs.PixelNearestNeighbour(), empty)
-
-
-def test_the_interval_rejects_nan():
-    with pytest.raises(ValueError, match="NaN"):
-        fs.confidence_interval_95([0.5, float("nan"), 0.7])
-
-
-def test_rotations_must_be_multiples_of_90_degrees():
-    with pytest.raises(ValueError, match="multiples of 90"):
-        fs.rotate_classes(_tiny_set(), angles=(0, 45))
 
 
 # --- episodes shared across models, "draw your own", figures and panels -----------------------------------
@@ -628,16 +725,19 @@ def test_draw_panel_classifies_typed_strokes_and_reports_bad_ones():
 
     data = _tiny_set()
     episode = next(iter(EpisodeSampler(data, 3, 1, 1, n_episodes=1)))
-    panel = widgets.draw_panel(fs.PixelNearestNeighbour(), episode.support, episode.support_labels)
-    widgets.drive(panel, click="classify", strokes="[[(-0.9, 0.9), (-0.5, 0.9)]]", width=3.0)
-    assert len(panel.predictions) == 2 and panel.predictions[-1] in (0, 1, 2)
+    pixel = fs.PixelNearestNeighbour()
+    panel = widgets.draw_panel(pixel, episode.support, episode.support_labels)
+    strokes = "[[(-0.9, 0.9), (-0.5, 0.9)]]"
+    widgets.drive(panel, click="classify", strokes=strokes, width=3.0)
+    _, expected, _ = fs.classify_drawing(pixel, strokes, episode.support, episode.support_labels, width=3.0)
+    assert len(panel.predictions) == 2 and panel.predictions[-1] == expected
     with pytest.raises(ValueError, match="outside the canvas"):
         widgets.drive(panel, click="classify", strokes="[[(0, 0), (3, 3)]]")
 
 
 def test_omniglot_without_a_network_fails_fast_naming_the_offline_default(monkeypatch, capsys):
-    import tlearn.data.real as real
-    from tlearn.fewshot_cli import main
+    from tlearn.data import real
+    from tlearn.fewshot.cli import main
 
     monkeypatch.setenv("TLEARN_OFFLINE", "1")
     monkeypatch.setattr(real, "_already_there", lambda root, entry: False)
@@ -649,7 +749,9 @@ def test_omniglot_characters_are_grouped_by_alphabet():
     class FakeOmniglot:  # torchvision's Omniglot names its classes "alphabet/character"
         _characters = ["Latin/character01", "Latin/character02", "Greek/character01", "Latin/character03"]
 
-    assert fs._omniglot_groups(FakeOmniglot()).tolist() == [0, 0, 1, 0]
+    from tlearn.data.folders import _omniglot_groups
+
+    assert _omniglot_groups(FakeOmniglot()).tolist() == [0, 0, 1, 0]
 
 
 # --- the README's instructions ------------------------------------------------------------------------------
@@ -680,7 +782,7 @@ def test_the_readme_python_calls_run_as_written(tmp_path, monkeypatch):
 def test_the_readme_command_lines_use_flags_the_parser_knows():
     import shlex
 
-    from tlearn.fewshot_cli import _parser
+    from tlearn.fewshot.cli import _parser
 
     lines = _readme_block("bash").replace("\\\n", " ").strip().splitlines()
     assert len(lines) == 2

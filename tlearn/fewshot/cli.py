@@ -1,4 +1,4 @@
-"""``python -m tlearn.fewshot``: few-shot runs too long for a notebook.
+"""The command line, ``python -m tlearn.fewshot``: few-shot runs too long for a notebook.
 
 Train a Siamese, Matching or Prototypical network on a folder of classes (or a named dataset), evaluate it
 N-way K-shot on other classes with a 95% interval, and save it::
@@ -18,7 +18,12 @@ import argparse
 import json
 import sys
 
-from . import fewshot
+from ..data.folders import has_splits, load_data, rotate_classes
+from .base import PixelNearestNeighbour
+from .evaluate import embed_dataset, evaluate_episodes
+from .io import load_model, save_model
+from .models import make_model
+from .training import train
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     data_options(t, with_eval=True)
 
     e = sub.add_parser("evaluate", help="evaluate a saved model N-way K-shot")
-    e.add_argument("--model", required=True, help="a file written by train (or tlearn.fewshot.save_model)")
+    e.add_argument("--model", required=True, help="a file written by train (or tlearn.save_model)")
     e.add_argument("--data", required=True, help="glyphs | omniglot | folder:<path> (test classes)")
     e.add_argument("--baseline", action="store_true", help="also evaluate pixel-space nearest neighbour")
     data_options(e, with_eval=True)
@@ -68,14 +73,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _load(spec: str, split: str, args):
-    return fewshot.load_data(spec, split, image_size=args.image_size, invert=args.invert)
+    return load_data(spec, split, image_size=args.image_size, invert=args.invert)
 
 
 def _evaluate(model, test_set, args, label: str) -> list[dict]:
     rows = []
-    embeddings = fewshot.embed_dataset(model, test_set, device=args.device)
+    embeddings = embed_dataset(model, test_set, device=args.device)
     for k in args.eval_shot:
-        result = fewshot.evaluate_episodes(model, test_set, n_way=args.eval_way, k_shot=k, q_query=args.eval_query,
+        result = evaluate_episodes(model, test_set, n_way=args.eval_way, k_shot=k, q_query=args.eval_query,
                                            n_episodes=args.episodes, seed=args.seed,
                                            within_groups=args.within_groups, embeddings=embeddings)
         print(f"{label}: {result}  ({result.protocol})")
@@ -88,35 +93,35 @@ def _train(args) -> int:
     train_set = _load(args.data, "background", args)
     if args.test is not None:
         test_set = _load(args.test, "evaluation", args)
-    elif args.data in ("glyphs", "omniglot") or fewshot.has_splits(args.data):
+    elif args.data in ("glyphs", "omniglot") or has_splits(args.data):
         test_set = _load(args.data, "evaluation", args)
     else:
         raise ValueError(f"--test is needed with --data {args.data}: give a folder of other classes to test on, "
                          "e.g. --test folder:path/to/test_classes (or a folder with background/ and evaluation/)")
     if args.rotations:
-        train_set = fewshot.rotate_classes(train_set)
+        train_set = rotate_classes(train_set)
     channels = int(train_set[0][0].shape[0])
     options = {"protonet": {"distance": args.distance}, "matching": {"fce": args.fce},
                "siamese": {"loss": args.loss}}[args.method]
-    model = fewshot.make_model(args.method, in_channels=channels, hidden=args.hidden, image_size=args.image_size,
+    model = make_model(args.method, in_channels=channels, hidden=args.hidden, image_size=args.image_size,
                                **options)
-    history = fewshot.train(model, train_set, steps=args.steps, n_way=args.n_way, k_shot=args.k_shot,
+    history = train(model, train_set, steps=args.steps, n_way=args.n_way, k_shot=args.k_shot,
                             q_query=args.q_query, lr=args.lr, seed=args.seed, device=args.device)
     print(f"trained {args.method} for {args.steps} steps in {history.total_seconds:.0f} s "
           f"(last training accuracy {history.last('train_acc'):.3f})")
     rows = _evaluate(model, test_set, args, args.method)
-    path = fewshot.save_model(model, args.out, train_data=args.data, steps=args.steps,
+    path = save_model(model, args.out, train_data=args.data, steps=args.steps,
                               results=json.dumps(rows))
     print(f"saved to {path}")
     return 0
 
 
 def _evaluate_saved(args) -> int:
-    model = fewshot.load_model(args.model, device=args.device)
+    model = load_model(args.model, device=args.device)
     test_set = _load(args.data, "evaluation", args)
     _evaluate(model, test_set, args, model.method)
     if args.baseline:
-        _evaluate(fewshot.PixelNearestNeighbour(), test_set, args, "pixel-nn")
+        _evaluate(PixelNearestNeighbour(), test_set, args, "pixel-nn")
     return 0
 
 
@@ -124,14 +129,10 @@ def main(argv=None) -> int:
     """Entry point; returns the exit status (2 with a one-line message for a usage or data error)."""
     parser = _parser()
     args = parser.parse_args(argv)
-    from .data import OfflineError
+    from ..data.real import OfflineError
 
     try:
         return _train(args) if args.command == "train" else _evaluate_saved(args)
     except (ValueError, TypeError, OfflineError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
