@@ -184,20 +184,65 @@ def test_fit_probe_rejects_bad_input(features, labels, kwargs, match):
         fit_probe(features, labels, **kwargs)
 
 
-def test_extract_features_rejects_bad_input():
-    model = conv4()
-    with pytest.raises(ValueError, match="pool"):
-        extract_features(model, images(2), pool=0)
-    with pytest.raises(ValueError, match="not submodules"):
-        extract_features(model, images(2), layers=["block9"])
-    with pytest.raises(TypeError, match="list of names"):
-        LayerTaps(model, "blocks.0")
-    with pytest.raises(ValueError, match="empty"):
-        extract_features(model, images(0))
-    with pytest.raises(TypeError, match="ImageSet"):
-        extract_features(model, [1, 2, 3])
-    with pytest.raises(ValueError, match="batch_size"):
-        extract_features(model, images(2), batch_size=0)
+@pytest.mark.parametrize("call, error, match", [
+    (lambda m: extract_features(m, images(2), pool=0), ValueError, "pool"),
+    (lambda m: extract_features(m, images(2), layers=["block9"]), ValueError, "not submodules"),
+    (lambda m: LayerTaps(m, "blocks.0"), TypeError, "list of names"),
+    (lambda m: extract_features(m, images(0)), ValueError, "empty"),
+    (lambda m: extract_features(m, [1, 2, 3]), TypeError, "ImageSet"),
+    (lambda m: extract_features(m, images(2), batch_size=0), ValueError, "batch_size"),
+    (lambda m: extract_features("not a model", images(2)), TypeError, "nn.Module"),
+])
+def test_extract_features_rejects_bad_input(call, error, match):
+    with pytest.raises(error, match=match):
+        call(conv4())
+
+
+def test_mlp_probe_is_full_batch_adam_on_the_penalised_loss():
+    """Oracle: the MLP probe trained through train.fit equals a hand-written full-batch Adam loop."""
+    import torch.nn.functional as F
+
+    from tlearn.features import Probe
+
+    X, y = torch.randn(40, 6), torch.arange(40) % 4
+    probe = fit_probe(X, y, kind="mlp", hidden=8, steps=15, lr=1e-2, weight_decay=1e-2, seed=2)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(2)
+        manual = Probe(6, 4, hidden=8)
+    manual.mean.copy_(X.mean(0))
+    manual.std.copy_(X.std(0, unbiased=False).clamp_min(1e-6))
+    optimizer = torch.optim.Adam(manual.parameters(), lr=1e-2)
+    for _ in range(15):
+        penalty = sum((w ** 2).sum() for n, w in manual.named_parameters() if n.endswith("weight"))
+        loss = F.cross_entropy(manual(X), y) + 0.5 * 1e-2 * penalty
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    for p, q in zip(probe.parameters(), manual.parameters()):
+        torch.testing.assert_close(p, q)
+    assert not probe.training
+
+
+def test_only_the_convex_probe_calls_backward():
+    from pathlib import Path
+
+    import tlearn.features
+
+    assert Path(tlearn.features.__file__).read_text().count(".backward()") == 1  # the L-BFGS closure
+
+
+def test_per_class_indices_pick_what_take_per_class_picks():
+    """Notebook 07 indexes cached features with per_class_indices and trains on take_per_class subsets:
+    the two must pick the same examples for a seed."""
+    from tlearn.data import ImageSet
+    from tlearn.features import per_class_indices
+
+    y = torch.tensor([0, 1, 2, 1, 0, 2, 2, 1, 0, 0, 1, 2, 1])
+    pool = ImageSet(torch.arange(len(y), dtype=torch.float32).view(-1, 1, 1, 1), y)
+    for k, seed in [(1, 0), (2, 3), (3, 7)]:
+        picked, _ = pool.take_per_class(k, seed=seed)
+        idx = per_class_indices(y, k, seed=seed)
+        assert torch.equal(picked.images.flatten().long(), idx) and torch.equal(picked.targets, y[idx])
 
 
 def test_sequence_output_tapped_inside_gru_is_refused_with_advice():

@@ -204,13 +204,23 @@ def test_unfreezing_schedule_invariants(n_blocks, epochs):
         assert all(b - a <= 1 for a, b in zip(s, s[1:])), "one block at a time"
 
 
-def test_unfreezing_schedule_example_and_bad_input():
+def test_unfreezing_schedule_example():
     assert unfreezing_schedule(4, 10) == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
     assert unfreezing_schedule(3, 1) == [3]
-    with pytest.raises(ValueError, match="epochs"):
-        unfreezing_schedule(3, 0)
-    with pytest.raises(ValueError, match="n_blocks"):
-        unfreezing_schedule(-1, 3)
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: unfreezing_schedule(3, 0), ValueError, "epochs"),
+    (lambda: unfreezing_schedule(3, True), ValueError, "epochs"),
+    (lambda: unfreezing_schedule(-1, 3), ValueError, "n_blocks"),
+    (lambda: unfreezing_schedule(2.0, 3), ValueError, "n_blocks"),
+    (lambda: layer_groups("a model"), TypeError, "nn.Module"),
+    (lambda: backbone_blocks(None), TypeError, "nn.Module"),
+    (lambda: trainable_fraction([1]), TypeError, "nn.Module"),
+])
+def test_helpers_reject_bad_arguments(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
 
 
 # --- fine_tune -----------------------------------------------------------------------------------------
@@ -253,11 +263,59 @@ def test_fine_tune_gradual_moves_lower_blocks_only_once_unfrozen(monkeypatch):
     assert all(p.requires_grad for p in model.parameters())
 
 
-def test_fine_tune_rejects_unknown_method_and_bad_epochs():
-    with pytest.raises(ValueError, match="method"):
-        fine_tune(conv_model(), tiny_data(), method="everything", progress=False)
-    with pytest.raises(ValueError, match="epochs"):
-        fine_tune(conv_model(), tiny_data(), epochs=0, progress=False)
+@pytest.mark.parametrize("kwargs, match", [
+    ({"method": "everything"}, "method"),
+    ({"epochs": 0}, "epochs"),
+    ({"epochs": 1.5}, "epochs"),
+    ({"weight_decay": -1.0}, "weight_decay"),
+    ({"lr": 0.0}, "lr"),
+    ({"head_mult": float("nan")}, "head_mult"),
+    ({"decay": 2.0}, "decay"),
+    ({"method": "gradual", "trainable_blocks": 1}, "gradual"),
+    ({"method": "head", "trainable_blocks": 2}, "head alone"),
+    ({"trainable_blocks": 9}, "n_blocks"),
+    ({"batch_size": 0}, "batch_size"),
+])
+def test_fine_tune_rejects_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        fine_tune(conv_model(), tiny_data(), progress=False, **kwargs)
+
+
+@pytest.mark.parametrize("freeze_bn", [False, True])
+def test_head_only_updates_batch_norm_statistics_unless_frozen(freeze_bn):
+    """"0 unfrozen blocks" still moves the backbone's batch-norm running statistics in train mode;
+    freeze_bn=True keeps them as stored (and the affine parameters never move)."""
+    model = conv_model()
+    stats = {n: b.clone() for n, b in model.backbone.named_buffers() if "running" in n}
+    fine_tune(model, tiny_data(), method="head", epochs=1, lr=1e-2, progress=False, freeze_bn=freeze_bn)
+    moved = [n for n, b in model.backbone.named_buffers() if "running" in n and not torch.equal(b, stats[n])]
+    assert (moved == []) == freeze_bn, moved
+    assert not model.training  # fit leaves the model in eval mode
+    assert not any(m._forward_pre_hooks for m in model.modules())  # the hooks are removed
+
+
+def test_freeze_bn_lets_unfrozen_blocks_update_their_statistics():
+    model = conv_model()
+    stats = [b.clone() for b in model.backbone.blocks[3].buffers()]
+    low = [b.clone() for n, b in model.backbone.blocks[0].named_buffers() if "running" in n]
+    fine_tune(model, tiny_data(), method="layerwise", trainable_blocks=1, epochs=1, progress=False, freeze_bn=True)
+    assert any(not torch.equal(a, b) for a, b in zip(stats, model.backbone.blocks[3].buffers()))
+    assert all(torch.equal(a, b) for a, b in
+               zip(low, [b for n, b in model.backbone.blocks[0].named_buffers() if "running" in n]))
+
+
+def test_fine_tune_equals_fit_classifier_over_layerwise_param_groups():
+    """Oracle: fine_tune('layerwise') is fit_classifier with Adam over param_groups, nothing else."""
+    from tlearn.train import fit_classifier
+
+    a, b = conv_model(), conv_model()
+    fine_tune(a, tiny_data(), method="layerwise", lr=1e-3, head_mult=10, epochs=2, batch_size=8, seed=5,
+              progress=False)
+    groups = param_groups(b, 1e-3, head_mult=10)
+    optimizer = torch.optim.Adam([{"params": g["params"], "lr": g["lr"]} for g in groups])
+    fit_classifier(b, tiny_data(), epochs=2, batch_size=8, optimizer=optimizer, seed=5, progress=False)
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert torch.equal(p, q)
 
 
 def test_fine_tune_is_deterministic_for_a_seed():
@@ -293,10 +351,22 @@ def test_fine_tune_run_uses_the_budget_and_equals_a_manual_run():
     picked, _ = pool.take_per_class(2, seed=1)
     fine_tune(manual, picked, method="layerwise", lr=1e-3, epochs=4, batch_size=4, seed=1, progress=False)
     assert out["accuracy"] == evaluate(manual, test)
-    with pytest.raises(TypeError, match="make_model"):
-        fine_tune_run(None, pool, test)
-    with pytest.raises(ValueError, match="steps"):
-        fine_tune_run(make, pool, test, steps=0)
+
+
+@pytest.mark.parametrize("make, kwargs, error, match", [
+    (None, {}, TypeError, "make_model"),
+    ("ok", {"steps": 0}, ValueError, "steps"),
+    ("ok", {"min_epochs": 0}, ValueError, "min_epochs"),
+    ("ok", {"inputs": "trajectories"}, TypeError, "trajectories"),
+    ("ok", {"labels_per_class": 99}, ValueError, "smallest class"),
+])
+def test_fine_tune_run_rejects_bad_arguments(make, kwargs, error, match):
+    from tlearn.finetune import fine_tune_run
+
+    pool, test = tiny_sets()
+    make = (lambda: Classifier(Conv4(hidden=4), 3)) if make == "ok" else make
+    with pytest.raises(error, match=match):
+        fine_tune_run(make, pool, test, **kwargs)
 
 
 def test_fine_tune_with_trainable_blocks_freezes_the_rest():
@@ -306,10 +376,6 @@ def test_fine_tune_with_trainable_blocks_freezes_the_rest():
     assert all(torch.equal(p, q) for p, q in zip(model.backbone.blocks[0].parameters(), low))
     assert not any(p.requires_grad for p in model.backbone.blocks[1].parameters())
     assert all(p.requires_grad for p in model.backbone.blocks[2].parameters())
-    with pytest.raises(ValueError, match="gradual"):
-        fine_tune(conv_model(), tiny_data(), method="gradual", trainable_blocks=1, progress=False)
-    with pytest.raises(ValueError, match="head alone"):
-        fine_tune(conv_model(), tiny_data(), method="head", trainable_blocks=2, progress=False)
 
 
 def test_fine_tune_panel_trains_what_its_controls_say():

@@ -304,7 +304,7 @@ def fit_probe(features: torch.Tensor, labels, *, kind: str = "linear", n_classes
     :math:`\\min_{W,b} \\frac1N\\sum_i -\\log \\mathrm{softmax}(W h_i + b)_{y_i} + \\frac{\\lambda}{2}\\|W\\|^2`,
     a convex problem solved with full-batch L-BFGS (``steps`` iterations at most), so the result does
     not depend on the seed. It is a closed problem with its own solver, not a training run: the package's
-    one ``.backward()`` outside :func:`tlearn.train.fit` is in its closure. ``kind="mlp"``: one hidden layer
+    one backward call outside :func:`tlearn.train.fit` is in its closure. ``kind="mlp"``: one hidden layer
     of ``hidden`` ReLU units, a non-convex problem, trained by :func:`tlearn.train.fit` (full-batch Adam
     for ``steps`` steps at ``lr``, on the CPU, seeded by ``seed``) on :class:`ProbeTraining`'s objective
     with ``weight_decay`` as :math:`\\lambda`. The features are standardised with their training mean and

@@ -18,9 +18,10 @@ name               backbone                                            input
 =================  ==================================================  ==========================
 
 Drawers 0-14 of every character are used for training and drawers 15-19 are held out, so the accuracy
-recorded with the weights measures recognising known characters drawn by new hands. Training is Adam
-with a cosine-annealed learning rate; the Conv4 also sees every glyph redrawn at random
-(:func:`augment_images`: small affine changes, thicker strokes, lower resolution), which makes its
+recorded with the weights measures recognising known characters drawn by new hands. Training is the
+:class:`Pretraining` method run by :func:`tlearn.train.fit`: Adam with a cosine-annealed learning rate;
+the Conv4 also sees every glyph redrawn at random inside the method's loss, by a generator the method
+owns (:func:`augment_images`: small affine changes, thicker strokes, lower resolution), which makes its
 features care less about how a character was rendered and more about its shape. That is what lets them
 carry over to real digits scanned at 8x8 (notebook 01's far target). On a 2-core laptop CPU ``make
 pretrain`` takes several minutes (the JSON files record the CPU time).
