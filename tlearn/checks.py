@@ -91,3 +91,13 @@ def same_length(**named) -> int:
         got = ", ".join(f"{k}: {n}" for k, n in lengths.items())
         raise ValueError(f"{' and '.join(lengths)} must have the same length, got {got}")
     return next(iter(lengths.values()))
+
+
+def feature_pair(source, target, *, min_rows: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two feature matrices ``[n, d]`` of one width ``d`` (source and target features), finite."""
+    source = tensor("source", source, dim=2, min_rows=min_rows)
+    target = tensor("target", target, dim=2, min_rows=min_rows)
+    if source.shape[1] != target.shape[1]:
+        raise ValueError(f"source and target have different widths ({source.shape[1]} vs {target.shape[1]}); "
+                         "compute both with the same feature extractor")
+    return source, target
