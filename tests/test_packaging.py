@@ -34,3 +34,17 @@ def test_binder_installs_tlearn_in_post_build_not_in_the_environment():
     post_build = (ROOT / "postBuild").read_text()
     assert "pip install --no-deps -e ." in post_build
     assert post_build.index("pip install") < post_build.index("glyphs(")  # installed before it is used
+
+
+def test_repository_tools_live_outside_the_package():
+    """badges and report are repository tools (tools/), not part of the installed package; make sync, make
+    run and make bench call them there."""
+    import importlib.util
+
+    for name in ("badges", "report"):
+        assert (ROOT / "tools" / f"{name}.py").exists()
+        assert importlib.util.find_spec(f"tlearn.{name}") is None
+    makefile = (ROOT / "Makefile").read_text()
+    assert "-m tools.report build" in makefile and "-m tools.badges" in makefile
+    assert "from tools import report" in (ROOT / "benchmarks" / "run.py").read_text()
+

@@ -216,3 +216,80 @@ def test_imagenet_backbone_normalises_then_runs_the_resnet_and_exposes_its_block
         torch.testing.assert_close(net(x), net.backbone.model((x - mean) / std))
     names = [n for n, _ in layer_groups(Classifier(net, 4))]
     assert names == ["backbone.model.conv1", "backbone.model.bn1"] + [f"backbone.model.layer{i}" for i in range(1, 5)] + ["head"]
+
+
+# --- training through train.fit, the command line, bad arguments ---------------------------------------
+def test_pretraining_through_fit_equals_adam_with_cosine_annealing_by_hand():
+    """Oracle: without augmentation, _train is the loop the shipped weights were made with: Adam, a
+    cosine-annealed rate stepped once per batch, one shuffle per epoch from a generator seeded by ``seed``."""
+    import torch.nn.functional as F
+
+    from tlearn.backbones import Classifier
+    from tlearn.train import batches
+
+    X, y = torch.rand(20, 1, 28, 28, generator=torch.Generator().manual_seed(1)), torch.arange(20) % 4
+    training = {"epochs": 2, "lr": 3e-3, "batch_size": 8, "weight_decay": 1e-4, "seed": 3}
+    torch.manual_seed(0)
+    a = Classifier(Conv4(hidden=4), 4)
+    torch.manual_seed(0)
+    b = Classifier(Conv4(hidden=4), 4)
+    acc = P._train(a, X, y, training, augment=False, device="cpu", progress=False, desc="")
+    g = torch.Generator().manual_seed(3)
+    optimizer = torch.optim.Adam(b.parameters(), lr=3e-3, weight_decay=1e-4)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=6)
+    b.train()
+    for _ in range(2):
+        correct = 0
+        for idx in batches(20, 8, shuffle=True, generator=g):
+            logits = b(X[idx])
+            loss = F.cross_entropy(logits, y[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            correct += int((logits.argmax(1) == y[idx]).sum())
+    for p, q in zip(a.parameters(), b.parameters()):
+        torch.testing.assert_close(p, q)
+    assert acc == correct / 20 and not a.training
+
+
+def test_pretraining_augments_inside_its_loss_with_its_own_generator():
+    from tlearn.backbones import Classifier
+
+    torch.manual_seed(0)
+    model = Classifier(Conv4(hidden=4), 3).eval()
+    batch = (torch.rand(6, 1, 28, 28), torch.arange(6) % 3)
+    with torch.no_grad():
+        losses = [float(P.Pretraining(model, augment=True, seed=s).loss(batch, 0.0)[0]) for s in (0, 0, 1)]
+        plain = float(P.Pretraining(model, augment=False).loss(batch, 0.0)[0])
+    assert losses[0] == losses[1] and losses[0] != losses[2] and plain not in losses
+    assert P.cosine(0.0) == 1.0 and P.cosine(1.0) == pytest.approx(0.0) and P.cosine(0.5) == pytest.approx(0.5)
+
+
+def test_imagenet_names_keep_their_old_home():
+    from tlearn import imagenet
+
+    assert P.ImageNetBackbone is imagenet.ImageNetBackbone and P.real_target is imagenet.real_target
+    assert P.IMAGENET_MEAN == imagenet.IMAGENET_MEAN
+
+
+def test_command_line_checks_a_folder_and_shows_help(copy_of_weights, capsys):
+    assert P.main(["--check", "--directory", str(copy_of_weights)]) == 0
+    assert capsys.readouterr().out.count(": ok, sha256") == len(NAMES)
+    with pytest.raises(SystemExit) as exit_:
+        P.main(["--help"])
+    assert exit_.value.code == 0 and "--directory" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda tmp: P.pretrain("resnet50", directory=tmp), ValueError, "available"),
+    (lambda tmp: P.pretrain("gru-glyphs", directory=tmp, epochs=0), ValueError, "epochs"),
+    (lambda tmp: P.main(["resnet50"]), ValueError, "available"),
+    (lambda tmp: P.build_backbone("conv4"), ValueError, "available"),
+    (lambda tmp: P.real_target("cifar10", test_per_class=0), ValueError, "test_per_class"),
+    (lambda tmp: P.trajectory_lengths(torch.zeros(2, 5)), ValueError, r"\[B, T, 3\]"),
+    (lambda tmp: P.TrajectoryEncoder(Conv4(hidden=4)), TypeError, "GRUEncoder"),
+])
+def test_bad_arguments_are_refused(tmp_path, call, error, match):
+    with pytest.raises(error, match=match):
+        call(tmp_path)
