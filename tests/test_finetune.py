@@ -4,7 +4,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 import torchvision
-from torch import nn
 
 from tlearn.backbones import Classifier, Conv4, GRUEncoder, ResNet
 from tlearn.finetune import (backbone_blocks, fine_tune, freeze, layer_groups, param_groups, replace_head,
