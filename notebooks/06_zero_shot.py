@@ -243,7 +243,7 @@ print(f"ESZSL: gamma = {gamma:g}, lambda = {lam:g} chosen on validation classes 
 start = time.perf_counter()
 torch.manual_seed(SEED)
 proto = zs.PrototypicalZeroShot(X_train.shape[1], descriptions.shape[1], embedding_dim=64)
-proto_losses = proto.fit(X_train, y_train, descriptions, epochs=PROTO_EPOCHS, lr=1e-3, seed=SEED)
+proto_losses = proto.fit(X_train, y_train, descriptions, epochs=PROTO_EPOCHS, lr=1e-3, seed=SEED).epoch_loss
 proto_scores = proto.scores(X_test, descriptions)
 proto_acc = zs.zero_shot_accuracy(proto_scores[test_unseen], y_test[test_unseen], unseen)
 print(f"prototypical zero-shot: loss {proto_losses[0]:.2f} -> {proto_losses[-1]:.2f}, "

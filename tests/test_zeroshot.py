@@ -1,6 +1,7 @@
 """Oracle tests for tlearn.zeroshot: closed forms against direct solves, DAP against hand-worked numbers,
-metrics against their definitions, and one test per bad input."""
+metrics against their definitions, and one parametrized table of bad inputs."""
 
+import copy
 import math
 
 import numpy as np
@@ -38,21 +39,6 @@ def test_parse_description_names_and_numbers():
     assert zs.parse_description("Loop, curve", names).tolist() == [1.0, 0.0, 1.0]
     assert zs.parse_description("bar;", names).tolist() == [0.0, 1.0, 0.0]
     assert zs.parse_description("0 1 0.5", names).tolist() == [0.0, 1.0, 0.5]
-
-
-def test_parse_description_rejects_unknown_name():
-    with pytest.raises(ValueError, match="unknown attribute 'tail'"):
-        zs.parse_description("loop, tail", ["loop", "bar"])
-
-
-def test_parse_description_rejects_wrong_count_of_numbers():
-    with pytest.raises(ValueError, match="3 numbers but a description has 2"):
-        zs.parse_description("1 0 1", ["loop", "bar"])
-
-
-def test_parse_description_rejects_empty_text():
-    with pytest.raises(ValueError, match="text is empty"):
-        zs.parse_description("  ", ["loop", "bar"])
 
 
 # --- ESZSL ------------------------------------------------------------------------------------------------
@@ -180,10 +166,38 @@ def test_prototypical_training_is_deterministic_for_a_seed():
     for _ in range(2):
         torch.manual_seed(123)  # same initial weights
         model = zs.PrototypicalZeroShot(20, 8, embedding_dim=8, dropout=0.1)
-        losses = model.fit(features, labels, attrs, epochs=3, seed=5)
-        runs.append((losses, model.scores(features[:4], attrs)))
+        history = model.fit(features, labels, attrs, epochs=3, seed=5)
+        assert len(history.epoch_loss) == 3 and history.steps == 3 * history.steps_per_epoch
+        runs.append((history["loss"], model.scores(features[:4], attrs)))
     assert runs[0][0] == runs[1][0]
     torch.testing.assert_close(runs[0][1], runs[1][1])
+
+
+def test_prototypical_fit_equals_a_plain_torch_loop():
+    """The wrapper around tlearn.train.fit trains exactly as the loop written out by hand: shuffled passes,
+    cross-entropy over the seen classes, Adam with weight decay; the per-epoch loss is averaged over images."""
+    features, labels, attrs = _toy_world(n_classes=6, n_per_class=25)
+    torch.manual_seed(3)
+    model = zs.PrototypicalZeroShot(20, 8, embedding_dim=8)
+    by_hand = copy.deepcopy(model)
+    history = model.fit(features, labels, attrs, epochs=2, lr=1e-2, batch_size=32, seed=7, device="cpu")
+    assert not model.training
+
+    g = torch.Generator().manual_seed(7)
+    optimizer = torch.optim.Adam(by_hand.parameters(), lr=1e-2, weight_decay=1e-4)
+    epoch_loss = []
+    for _ in range(2):
+        order, total = torch.randperm(len(features), generator=g), 0.0
+        for start in range(0, len(features), 32):
+            batch = order[start:start + 32]
+            loss = torch.nn.functional.cross_entropy(by_hand(features[batch], attrs), labels[batch])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(batch)
+        epoch_loss.append(total / len(features))
+    assert history.epoch_loss == pytest.approx(epoch_loss, rel=1e-5)
+    torch.testing.assert_close(model.scores(features, attrs), by_hand.eval()(features, attrs).detach())
 
 
 # --- metrics against their definitions ---------------------------------------------------------------------
@@ -196,11 +210,6 @@ def test_harmonic_mean_is_the_reciprocal_of_the_mean_reciprocal(a, b):
 
 def test_harmonic_mean_of_two_zeros_is_zero():
     assert zs.harmonic_mean(0.0, 0.0) == 0.0
-
-
-def test_harmonic_mean_rejects_percentages():
-    with pytest.raises(ValueError, match="seen_accuracy must lie in"):
-        zs.harmonic_mean(80.0, 0.5)
 
 
 def test_per_class_accuracy_weights_classes_equally():
@@ -296,115 +305,134 @@ def test_standardize_uses_training_statistics():
     torch.testing.assert_close(te, (test - train.mean(0)) / train.std(0))
 
 
-# --- bad input: one test each ---------------------------------------------------------------------------
-def test_descriptions_with_wrong_number_of_attributes_are_rejected_by_eszsl():
+# --- bad input: one table ----------------------------------------------------------------------------------
+def _fitted(kind):
     features, labels, attrs = _toy_world()
-    model = zs.ESZSL().fit(features, labels, attrs)
-    with pytest.raises(ValueError, match="7 attributes per class but the model was fitted with 8"):
-        model.scores(features, attrs[:, :7])
+    if kind == "eszsl":
+        return zs.ESZSL().fit(features, labels, attrs)
+    if kind == "dap":
+        return zs.DAP().fit(features, labels, attrs)
+    return zs.PrototypicalZeroShot(20, 8)
 
 
-def test_descriptions_with_wrong_number_of_attributes_are_rejected_by_dap():
+def _world_with(**changes):
     features, labels, attrs = _toy_world()
-    model = zs.DAP().fit(features, labels, attrs)
-    with pytest.raises(ValueError, match="9 attributes per class but the model was fitted with 8"):
-        model.scores(features, torch.cat([attrs, attrs[:, :1]], 1))
+    world = {"features": features, "labels": labels, "class_attributes": attrs}
+    for key, change in changes.items():
+        world[key] = change(world[key])
+    return world
 
 
-def test_descriptions_with_wrong_number_of_attributes_are_rejected_by_prototypes():
-    model = zs.PrototypicalZeroShot(20, 8)
-    with pytest.raises(ValueError, match="5 attributes per class"):
-        model.prototypes(torch.rand(3, 5))
+def _nan_at(x):
+    x = x.clone()
+    x[3, 2] = float("nan")
+    return x
 
 
-def test_dap_scores_reject_mismatched_attribute_counts():
-    with pytest.raises(ValueError, match="class_attributes has 3 attributes per class but attribute_probs has 2"):
-        zs.dap_scores(torch.rand(4, 2), torch.rand(5, 3))
+_ONE_CLASS = _toy_world()[1] == 0
+BAD_INPUTS = [
+    # (call, exception, message)
+    (lambda: zs.parse_description("loop, tail", ["loop", "bar"]), ValueError, "unknown attribute 'tail'"),
+    (lambda: zs.parse_description("1 0 1", ["loop", "bar"]), ValueError, "3 numbers but a description has 2"),
+    (lambda: zs.parse_description("  ", ["loop", "bar"]), ValueError, "text is empty"),
+    (lambda: zs.parse_description(3, ["loop"]), TypeError, "text must be a string"),
+    (lambda: zs.harmonic_mean(80.0, 0.5), ValueError, r"seen_accuracy must be in \[0.0, 1.0\]"),
+    (lambda: zs.harmonic_mean(0.5, -0.1), ValueError, "unseen_accuracy must be in"),
+    (lambda: zs.per_class_accuracy([0, 1], [0, 1, 1]), ValueError, "predictions and targets must have the same"),
+    (lambda: zs.per_class_accuracy([], []), ValueError, "targets is empty"),
+    (lambda: _fitted("eszsl").scores(torch.randn(4, 20), torch.rand(3, 7)), ValueError,
+     "7 attributes per class but the model was fitted with 8"),
+    (lambda: _fitted("dap").scores(torch.randn(4, 20), torch.rand(3, 9).round()), ValueError,
+     "9 attributes per class but the model was fitted with 8"),
+    (lambda: _fitted("proto").scores(torch.randn(4, 20), torch.rand(3, 5)), ValueError, "5 attributes per class"),
+    (lambda: _fitted("eszsl").scores(torch.randn(4, 19), torch.rand(3, 8)), ValueError, "features has 19 columns"),
+    (lambda: _fitted("dap").predict_attributes(torch.randn(4, 21)), ValueError, "features has 21 columns"),
+    (lambda: zs.dap_scores(torch.rand(4, 2), torch.rand(5, 3)), ValueError,
+     "class_attributes has 3 attributes per class but attribute_probs has 2"),
+    (lambda: zs.dap_scores(torch.rand(4, 2), torch.tensor([[2.0, 0.0]])), ValueError,
+     r"class_attributes must lie in \[0, 1\]"),
+    (lambda: zs.dap_scores(torch.rand(4, 2), torch.rand(3, 2), eps=0.7), ValueError, r"eps must lie in \(0, 0.5\)"),
+    (lambda: zs.dap_scores(torch.rand(4, 2), torch.rand(3, 2), attribute_prior=[0.5]), ValueError,
+     r"attribute_prior must have shape \[2\]"),
+    (lambda: zs.check_split([0, 1, 3], [2, 3]), ValueError, r"classes \[3\] are both seen and unseen"),
+    (lambda: zs.generalized_accuracy(*_random_scores(c=4), [0, 1, 2], [2, 3]), ValueError, "both seen and unseen"),
+    (lambda: zs.check_split([], [1, 2]), ValueError, "seen is empty"),
+    (lambda: zs.check_split([0, 1], []), ValueError, "unseen is empty"),
+    (lambda: zs.check_split(3, [1]), TypeError, "seen must be a list of class ids"),
+    (lambda: zs.check_split([0.5], [1]), TypeError, "seen must hold integer class ids"),
+    (lambda: zs.zero_shot_accuracy(*_random_scores(c=4), []), ValueError, "unseen is empty"),
+    (lambda: zs.check_split([0, 1], [7], n_classes=5), ValueError, r"unseen must be class ids in \[0, 5\)"),
+    (lambda: zs.check_split([0, 0, 1], [2]), ValueError, "lists a class more than once"),
+    (lambda: zs.zero_shot_accuracy(torch.randn(3, 4), torch.tensor([0, 2, 3]), [2, 3]), ValueError,
+     r"targets contain classes \[0\] that are not in unseen"),
+    (lambda: zs.zero_shot_accuracy(torch.randn(3), torch.tensor([0, 2, 3]), [2, 3]), ValueError,
+     "scores must be 2-D"),
+    (lambda: zs.zero_shot_accuracy(torch.randn(3, 4), torch.tensor([0, 2]), [2, 3]), ValueError,
+     "targets has 2 entries but there are 3 rows"),
+    (lambda: zs.generalized_accuracy(torch.randn(4, 4), torch.tensor([0, 1, 0, 1]), [0, 1], [2, 3]), ValueError,
+     "needs test images of both seen and unseen classes"),
+    (lambda: zs.generalized_accuracy(torch.randn(3, 5), torch.tensor([0, 2, 4]), [0, 1], [2, 3]), ValueError,
+     r"targets contain classes \[4\] that are neither seen nor unseen"),
+    (lambda: zs.stacking_curve(*_random_scores(c=4), [0, 1], [2, 3], n_points=1), ValueError, "n_points must be"),
+    (lambda: zs.stacking_curve(*_random_scores(c=4), [0, 1], [2, 3], calibrations=[]), ValueError,
+     "calibrations is empty"),
+    (lambda: zs.calibrated_stacking(torch.randn(3, 4), [0], float("nan")), ValueError,
+     "calibration must be a finite number"),
+    (lambda: zs.confusion_matrix(torch.randn(3, 4), torch.tensor([0, 1, 3]), [0, 1]), ValueError,
+     r"targets contain classes \[3\] that are not in classes"),
+    (lambda: zs.mean_predicted_attributes(torch.rand(3, 2), torch.tensor([0, 0, 1]), [0, 2]), ValueError,
+     "class 2 has no images in targets"),
+    (lambda: zs.split_classes(10, 10), ValueError, "n_unseen must be an integer in"),
+    (lambda: zs.split_classes(1, 1), ValueError, "classes must be at least 2"),
+    (lambda: zs.generalized_split(torch.arange(4).repeat(3), [0, 1], [9]), ValueError,
+     r"unseen classes \[9\] have no images"),
+    (lambda: zs.generalized_split(torch.arange(4).repeat(3), [0, 1], [2], test_fraction=1.0), ValueError,
+     r"test_fraction must lie in \(0, 1\)"),
+    (lambda: zs.generalized_split(torch.arange(4), [0, 1], [2]), ValueError, "each seen class needs at least 2"),
+    (lambda: zs.standardize(torch.randn(5, 3), torch.randn(2, 4)), ValueError, "others\\[0\\] has 4 features"),
+    (lambda: zs.standardize(torch.randn(0, 3)), ValueError, "train needs at least 1 rows"),
+    (lambda: zs.eszsl_weights(torch.randn(5, 3), torch.randn(4, 2), torch.randn(2, 3)), ValueError,
+     "targets has 4 rows but features has 5"),
+    (lambda: zs.eszsl_weights(torch.randn(5, 3), torch.randn(5, 2), torch.randn(3, 3)), ValueError,
+     "targets has 2 columns but class_attributes describes 3 classes"),
+    (lambda: zs.eszsl_weights(torch.randn(5, 3), torch.randn(5, 2), torch.randn(2, 3), lam=-1.0), ValueError,
+     "lam must be > 0"),
+    (lambda: zs.ESZSL().fit(**_world_with(class_attributes=lambda a: a[:10])), ValueError, r"labels must be >= 0 and < 10"),
+    (lambda: zs.DAP().fit(**_world_with(features=_nan_at)), ValueError, "features contains NaN"),
+    (lambda: zs.ESZSL().fit(**_world_with(features=lambda x: x[_ONE_CLASS], labels=lambda y: y[_ONE_CLASS])),
+     ValueError, "at least two seen classes"),
+    (lambda: zs.ESZSL().fit(**_world_with(labels=lambda y: y.float())), ValueError,
+     "labels must be integer class ids"),
+    (lambda: zs.ESZSL().fit(**_world_with(labels=lambda y: y[:-1])), ValueError,
+     "labels has 359 entries but there are 360 rows"),
+    (lambda: zs.PrototypicalZeroShot(20, 8).fit(**_world_with(), epochs=0), ValueError,
+     "epochs must be a positive integer"),
+    (lambda: zs.PrototypicalZeroShot(20, 8).fit(**_world_with(), batch_size=1.5), ValueError,
+     "batch_size must be a positive integer"),
+    (lambda: zs.ESZSL().scores(torch.randn(2, 3), torch.rand(2, 2)), RuntimeError, r"call \.fit"),
+    (lambda: zs.DAP().predict_attributes(torch.randn(2, 3)), RuntimeError, r"call \.fit"),
+    (lambda: zs.ESZSL(gamma=0.0), ValueError, "gamma must be > 0"),
+    (lambda: zs.ESZSL(lam=float("inf")), ValueError, "lam must be a finite number"),
+    (lambda: zs.DAP(C=0), ValueError, "C must be > 0"),
+    (lambda: zs.PrototypicalZeroShot(0, 8), ValueError, "n_features must be a positive integer"),
+    (lambda: zs.PrototypicalZeroShot(20, 8, embedding_dim=-1), ValueError, "embedding_dim must be a positive"),
+    (lambda: zs.PrototypicalZeroShot(20, 8, hidden=0), ValueError, "hidden must be None"),
+    (lambda: zs.PrototypicalZeroShot(20, 8, dropout=1.0), ValueError, r"dropout must lie in \[0, 1\)"),
+    (lambda: zs.zero_shot_trial(zs.ESZSL(), *_toy_world(n_classes=4), [0, 1, 2]), ValueError,
+     "keep at least two classes seen"),
+    (lambda: zs.zero_shot_trial(zs.ESZSL(), *_toy_world(n_classes=4), [12]), ValueError,
+     r"unseen must be class ids in \[0, 4\)"),
+    (lambda: zs.zero_shot_trial(zs.ESZSL(), *_toy_world(), [3], description=torch.ones(8), k=0), ValueError,
+     "k must be a positive integer"),
+    (lambda: zs.zero_shot_trial(zs.ESZSL(), *_toy_world(), [3], description=torch.ones(5)), ValueError,
+     "class_attributes has 5 attributes per class"),
+]
 
 
-def test_dap_scores_reject_non_binary_descriptions():
-    with pytest.raises(ValueError, match=r"class_attributes must lie in \[0, 1\]"):
-        zs.dap_scores(torch.rand(4, 2), torch.tensor([[2.0, 0.0]]))
-
-
-def test_unseen_class_that_is_also_seen_is_rejected():
-    with pytest.raises(ValueError, match=r"classes \[3\] are both seen and unseen"):
-        zs.check_split([0, 1, 3], [2, 3])
-
-
-def test_generalized_accuracy_rejects_overlapping_split():
-    scores, targets = _random_scores(c=4)
-    with pytest.raises(ValueError, match="both seen and unseen"):
-        zs.generalized_accuracy(scores, targets, [0, 1, 2], [2, 3])
-
-
-@pytest.mark.parametrize("seen,unseen,name", [([], [1, 2], "seen"), ([0, 1], [], "unseen")])
-def test_empty_class_list_is_rejected(seen, unseen, name):
-    with pytest.raises(ValueError, match=f"{name} is empty"):
-        zs.check_split(seen, unseen)
-
-
-def test_zero_shot_accuracy_rejects_empty_unseen_list():
-    scores, targets = _random_scores(c=4)
-    with pytest.raises(ValueError, match="unseen is empty"):
-        zs.zero_shot_accuracy(scores, targets, [])
-
-
-def test_class_ids_out_of_range_are_rejected():
-    with pytest.raises(ValueError, match=r"unseen must be class ids in \[0, 5\)"):
-        zs.check_split([0, 1], [7], n_classes=5)
-
-
-def test_duplicate_class_ids_are_rejected():
-    with pytest.raises(ValueError, match="lists a class more than once"):
-        zs.check_split([0, 0, 1], [2])
-
-
-def test_zero_shot_accuracy_rejects_seen_test_images():
-    scores = torch.randn(3, 4)
-    with pytest.raises(ValueError, match=r"targets contain classes \[0\] that are not in unseen"):
-        zs.zero_shot_accuracy(scores, torch.tensor([0, 2, 3]), [2, 3])
-
-
-def test_split_classes_rejects_all_unseen():
-    with pytest.raises(ValueError, match="n_unseen must be an integer in"):
-        zs.split_classes(10, 10)
-
-
-def test_labels_beyond_the_description_table_are_rejected():
-    features, labels, attrs = _toy_world()
-    with pytest.raises(ValueError, match="describes only 10 classes"):
-        zs.ESZSL().fit(features, labels, attrs[:10])
-
-
-def test_nan_features_are_rejected():
-    features, labels, attrs = _toy_world()
-    features[3, 2] = float("nan")
-    with pytest.raises(ValueError, match="features contains NaN"):
-        zs.DAP().fit(features, labels, attrs)
-
-
-def test_training_on_one_class_is_rejected():
-    features, labels, attrs = _toy_world()
-    one = labels == 0
-    with pytest.raises(ValueError, match="at least two seen classes"):
-        zs.ESZSL().fit(features[one], labels[one], attrs)
-
-
-def test_float_labels_are_rejected():
-    features, labels, attrs = _toy_world()
-    with pytest.raises(TypeError, match="labels must hold integer class ids"):
-        zs.ESZSL().fit(features, labels.float(), attrs)
-
-
-def test_unfitted_model_says_how_to_fit():
-    with pytest.raises(RuntimeError, match=r"call \.fit"):
-        zs.ESZSL().scores(torch.randn(2, 3), torch.rand(2, 2))
-
-
-def test_eszsl_rejects_non_positive_regularisation():
-    with pytest.raises(ValueError, match="gamma must be > 0"):
-        zs.ESZSL(gamma=0.0)
+@pytest.mark.parametrize("call,error,message", BAD_INPUTS, ids=[m[:40] for _, _, m in BAD_INPUTS])
+def test_bad_input_is_rejected_with_its_name(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
 
 
 def test_generalized_split_keeps_unseen_images_out_of_training():
@@ -419,11 +447,6 @@ def test_generalized_split_keeps_unseen_images_out_of_training():
         assert int((labels[test] == c).sum()) == 2 and int((labels[train] == c).sum()) == 6
     again = zs.generalized_split(labels, seen, unseen, test_fraction=0.25, seed=0)
     assert torch.equal(train, again[0]) and torch.equal(test, again[1])
-
-
-def test_generalized_split_rejects_a_class_without_images():
-    with pytest.raises(ValueError, match=r"unseen classes \[9\] have no images"):
-        zs.generalized_split(torch.arange(4).repeat(3), [0, 1], [9])
 
 
 # --- zero-shot trials and the panel ------------------------------------------------------------------------
@@ -446,12 +469,6 @@ def test_zero_shot_trial_matches_fitting_by_hand():
     ranked = sorted(range(len(candidates)), key=lambda j: -relative[j])[:5]
     assert trial["retrieved"].tolist() == [candidates[j] for j in ranked]
     assert (labels[trial["retrieved"]] == 7).float().mean() >= 0.6  # the described class comes back
-
-
-def test_zero_shot_trial_needs_two_seen_classes():
-    features, labels, attrs = _toy_world(n_classes=4)
-    with pytest.raises(ValueError, match="keep at least two classes seen"):
-        zs.zero_shot_trial(zs.ESZSL(), features, labels, attrs, [0, 1, 2])
 
 
 def test_zero_shot_panel_runs_what_a_user_chooses():

@@ -84,6 +84,24 @@ def labels(name: str, value, n_classes: int | None = None) -> torch.Tensor:
     return value.long()
 
 
+def class_ids(name: str, value, n_classes: int | None = None) -> torch.Tensor:
+    """A non-empty list of distinct integer class ids in ``0..n_classes-1`` (a class split, a selection)."""
+    if not isinstance(value, torch.Tensor) and not hasattr(value, "__iter__"):
+        raise TypeError(f"{name} must be a list of class ids, got {value!r}")
+    ids = torch.as_tensor(value if isinstance(value, torch.Tensor) else list(value)).reshape(-1)
+    if ids.numel() == 0:
+        raise ValueError(f"{name} is empty; pass at least one class id")
+    if ids.is_floating_point() or ids.dtype == torch.bool:
+        raise TypeError(f"{name} must hold integer class ids, got dtype {ids.dtype}")
+    ids = ids.long()
+    if len(torch.unique(ids)) != len(ids):
+        raise ValueError(f"{name} lists a class more than once: {ids.tolist()}")
+    if int(ids.min()) < 0 or (n_classes is not None and int(ids.max()) >= n_classes):
+        bound = f"[0, {n_classes})" if n_classes is not None else "non-negative"
+        raise ValueError(f"{name} must be class ids in {bound}, got {ids.tolist()}")
+    return ids
+
+
 def same_length(**named) -> int:
     """All the given sequences have one length; returns it."""
     lengths = {k: len(v) for k, v in named.items()}
