@@ -1,14 +1,23 @@
 """tlearn.compare (notebook 07): intervals against their formulas, rankings against brute force, the
-decision guide and the panel, and one test per bad input."""
+decision guide and the panel, the two per-class subset helpers of notebook 07, and a table of bad inputs."""
 
 import math
 
 import numpy as np
 import pytest
+import torch
 from scipy import stats
 
-from tlearn import viz, widgets
-from tlearn.compare import ALL, Comparison, budget_phrase, budget_text, t_interval_95, wilson_interval_95
+from tlearn import features, results, viz, widgets
+from tlearn.compare import (
+    ALL,
+    Comparison,
+    budget_phrase,
+    budget_text,
+    t_interval_95,
+    wilson_interval_95,
+)
+from tlearn.data.base import ImageSet
 
 
 # --- intervals -----------------------------------------------------------------------------------------
@@ -24,9 +33,10 @@ def test_t_interval_of_identical_runs_is_a_point():
     assert t_interval_95([0.8, 0.8, 0.8]) == pytest.approx((0.8, 0.0))
 
 
-def _wilson_by_definition(p, n, z=stats.norm.ppf(0.975)):
+def _wilson_by_definition(p, n):
     """The Wilson interval is the set of true proportions q whose normal test accepts p: |p - q| <= z sqrt(q(1-q)/n),
     i.e. the roots of a quadratic in q."""
+    z = stats.norm.ppf(0.975)
     a, b, c = 1 + z * z / n, -(2 * p + z * z / n), p * p
     disc = math.sqrt(b * b - 4 * a * c)
     return (-b - disc) / (2 * a), (-b + disc) / (2 * a)
@@ -82,6 +92,31 @@ def test_summary_uses_t_over_runs_and_wilson_for_a_single_run(comparison):
     bare = comparison.summary("U", "heads", 1)  # no n_test: no interval to give
     assert bare.low == bare.high == bare.mean == 0.5 and bare.interval == "none"
     assert str(single).startswith("83.0 %")
+
+
+def test_a_summary_is_the_one_result_type():
+    """Summaries are tlearn.results.Estimate objects: the same mean, interval and n as from_values /
+    from_accuracy give, with the protocol in words, plus the training seconds."""
+    c = Comparison()
+    for acc in (0.60, 0.64, 0.62):
+        c.add("T", "heads", 1, acc, seconds=0.1, n_test=100)
+    c.add("T", "probe", 1, 0.7, seconds=0.3, n_test=250)
+    several, single = c.summary("T", "heads", 1), c.summary("T", "probe", 1)
+    assert isinstance(several, results.Estimate) and isinstance(single, results.Estimate)
+    want = results.from_values([0.60, 0.64, 0.62], student_t=True)
+    assert (several.mean, several.low, several.high, several.n) == pytest.approx((want.mean, want.low, want.high, 3))
+    assert several.values == pytest.approx((0.60, 0.64, 0.62)) and "3 runs" in several.protocol
+    want = results.from_accuracy(0.7, 250)
+    assert (single.mean, single.low, single.high, single.n) == pytest.approx((0.7, want.low, want.high, 1))
+    assert "250 test images" in single.protocol and single.overlaps(several) == (single.low <= several.high)
+
+
+def test_an_interval_over_two_runs_is_clipped_to_accuracies():
+    c = Comparison()
+    for acc in (0.1, 0.9):  # t_{0.975, 1} = 12.7: the raw interval runs far outside [0, 1]
+        c.add("T", "m", 1, acc)
+    s = c.summary("T", "m", 1)
+    assert (s.low, s.high) == (0.0, 1.0) and s.mean == pytest.approx(0.5)
 
 
 def test_curve_is_ordered_by_budget(comparison):
@@ -155,10 +190,12 @@ def test_budget_words():
     ({"labels": -1}, "labels must be a whole number"),
     ({"labels": 2.5}, "labels must be a whole number"),
     ({"labels": True}, "labels must be a whole number"),
-    ({"accuracy": 1.5}, "accuracy must be a number in"),
-    ({"accuracy": float("nan")}, "accuracy must be a number in"),
-    ({"seconds": -1.0}, "seconds must be a number >= 0"),
-    ({"n_test": 0}, "n_test must be None or a positive integer"),
+    ({"accuracy": 1.5}, r"accuracy must be in \[0.0, 1.0\]"),
+    ({"accuracy": float("nan")}, "accuracy must be a finite number"),
+    ({"seconds": -1.0}, "seconds must be >= 0"),
+    ({"seconds": "1"}, "seconds must be a finite number"),
+    ({"n_test": 0}, "n_test must be a positive integer"),
+    ({"n_test": 2.0}, "n_test must be a positive integer"),
 ])
 def test_add_rejects_bad_values(kwargs, match):
     args = {"target": "T", "technique": "m", "labels": 1, "accuracy": 0.5, "seconds": 0.0, "n_test": 10, **kwargs}
@@ -190,14 +227,29 @@ def test_queries_reject_bad_values(comparison, call, match):
 
 
 @pytest.mark.parametrize("call, match", [
-    (lambda: t_interval_95([0.5]), "at least 2 runs"),
+    (lambda: t_interval_95([0.5]), "at least 2 measurements"),
     (lambda: t_interval_95([0.5, float("nan")]), "NaN"),
-    (lambda: wilson_interval_95(0.5, 0), "n must be a positive integer"),
-    (lambda: wilson_interval_95(2.0, 10), "accuracy must be a number in"),
 ])
 def test_intervals_reject_bad_values(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# --- the two per-class subset helpers of notebook 07 pick the same examples ------------------------------
+@pytest.mark.parametrize("k, seed", [(1, 0), (3, 0), (3, 7), (5, 42)])
+def test_per_class_helpers_pick_the_same_examples(k, seed):
+    """Notebook 07 gives the few-shot heads and the probe ``features.per_class_indices`` and fine-tuning
+    ``ImageSet.take_per_class``: for one seed they must pick the same labelled images."""
+    g = torch.Generator().manual_seed(seed + 1)
+    targets = torch.randint(0, 6, (90,), generator=g)
+    targets[:36] = torch.arange(6).repeat(6)  # every class has at least 6 examples
+    images = torch.arange(len(targets), dtype=torch.float32).reshape(-1, 1, 1, 1)
+    data = ImageSet(images, targets, [str(c) for c in range(6)])
+    picked, rest = data.take_per_class(k, seed=seed)
+    index = features.per_class_indices(targets, k, seed=seed)
+    assert torch.equal(picked.images, data.images[index])
+    assert torch.bincount(targets[index], minlength=6).tolist() == [k] * 6
+    assert len(picked) + len(rest) == len(data)
 
 
 # --- plots and the panel -------------------------------------------------------------------------------

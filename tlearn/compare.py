@@ -9,20 +9,14 @@ of such a comparison and turns them into curves with intervals, a ranking at any
 guide in words. It trains nothing: every technique is run with the calls of its own notebook and the
 result is recorded here with :meth:`Comparison.add`.
 
-**Intervals.** A technique run :math:`R \ge 2` times at one budget (on :math:`R` random draws of the
-labelled examples, say) gives accuracies :math:`a_1, \dots, a_R`; their mean comes with the Student-t
-interval
-
-.. math:: \bar a \pm t_{0.975,\,R-1}\; s / \sqrt{R},
-
-with :math:`s` the sample standard deviation. With few runs the t quantile matters (12.7 for two runs,
-2.26 for ten), which is why this is not the normal 1.96 used for hundreds of few-shot episodes. A
-technique run once has no spread across runs to measure; its interval is the Wilson score interval of its
-accuracy :math:`\hat p` over the :math:`n` test images (Wilson, *Probable inference, the law of
-succession, and statistical inference*, JASA 1927), with :math:`z = 1.96`,
-
-.. math:: \frac{\hat p + \frac{z^2}{2n} \pm z \sqrt{\frac{\hat p (1 - \hat p)}{n} + \frac{z^2}{4n^2}}}{1 + z^2/n},
-
+**Intervals** (the package's one result type, :class:`tlearn.results.Estimate`, computes them). A
+technique run :math:`R \ge 2` times at one budget (on :math:`R` random draws of the labelled examples, say)
+gives accuracies :math:`a_1, \dots, a_R`; their mean comes with the Student-t interval
+:math:`\bar a \pm t_{0.975,\,R-1}\, s/\sqrt R` (:func:`tlearn.results.from_values`). With few runs the t
+quantile matters (12.7 for two runs, 2.26 for ten), which is why this is not the normal 1.96 used for
+hundreds of few-shot episodes. A technique run once has no spread across runs to measure; its interval
+is the Wilson score interval of its accuracy over the :math:`n` test images (Wilson, *Probable inference,
+the law of succession, and statistical inference*, JASA 1927; :func:`tlearn.results.from_accuracy`),
 which covers the luck of the test sample only, not that of the labelled draw or the initial weights.
 
 **Ranking at a budget.** Whoever has :math:`k` labels per class can use any technique measured at a
@@ -36,46 +30,28 @@ technique whose mean is within that many points of the best one.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
-import torch
+from . import checks
+from .results import (
+    Estimate,
+    from_accuracy,
+    from_values,
+    t_interval_95,
+    wilson_interval_95,
+)
 
-__all__ = ["ALL", "Summary", "Comparison", "t_interval_95", "wilson_interval_95", "budget_text",
-           "budget_phrase"]
+__all__ = [
+    "ALL",
+    "Comparison",
+    "Summary",
+    "budget_phrase",
+    "budget_text",
+    "t_interval_95",
+    "wilson_interval_95",
+]
 
 ALL = math.inf  # the label budget "every labelled example there is"
-Z_95 = 1.959963984540054  # the 97.5% quantile of the standard normal
-
-
-def _check_accuracy(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= float(value) <= 1.0:
-        raise ValueError(f"{name} must be a number in [0, 1] (a fraction of test examples), got {value!r}")
-    return float(value)
-
-
-def t_interval_95(values) -> tuple[float, float]:
-    r"""Mean of ``values`` and the half-width of its 95% Student-t interval, :math:`t_{0.975, n-1}\, s/\sqrt n`."""
-    from scipy.stats import t as student_t
-
-    x = torch.as_tensor(values, dtype=torch.float64).flatten()
-    if len(x) < 2:
-        raise ValueError(f"values needs at least 2 runs for a spread, got {len(x)}; with one run use "
-                         "wilson_interval_95(accuracy, n_test)")
-    if not bool(torch.isfinite(x).all()):
-        raise ValueError("values contains NaN or infinite numbers")
-    half = float(student_t.ppf(0.975, len(x) - 1)) * float(x.std(unbiased=True)) / math.sqrt(len(x))
-    return float(x.mean()), half
-
-
-def wilson_interval_95(accuracy: float, n: int) -> tuple[float, float]:
-    """The 95% Wilson score interval ``(low, high)`` of an accuracy measured on ``n`` test examples."""
-    p = _check_accuracy("accuracy", accuracy)
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive integer (the number of test examples), got {n!r}")
-    z2 = Z_95 ** 2
-    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
-    half = Z_95 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return min(p, max(0.0, centre - half)), max(p, min(1.0, centre + half))  # rounding never leaves p out
 
 
 def budget_text(labels) -> str:
@@ -93,23 +69,27 @@ def budget_phrase(labels) -> str:
 
 
 @dataclass(frozen=True)
-class Summary:
-    """A technique at one budget: mean accuracy, 95% interval ``[low, high]``, how many runs, the mean
-    training seconds on the target, and what the interval is over (``"runs"`` or ``"test images"``)."""
+class Summary(Estimate):
+    """A technique at one budget: an :class:`~tlearn.results.Estimate` (``mean``, 95% interval ``[low,
+    high]`` clipped to [0, 1], ``n`` runs, ``protocol`` in words) with the mean training ``seconds`` on the
+    target and what the interval is over, ``interval``: ``"runs"``, ``"test images"`` or ``"none"``."""
 
-    mean: float
-    low: float
-    high: float
-    runs: int
-    seconds: float
-    interval: str
+    seconds: float = 0.0
+    interval: str = "none"
+
+    @property
+    def runs(self) -> int:
+        """How many runs the mean is over (``n``)."""
+        return self.n
 
     def __str__(self) -> str:
         return f"{100 * self.mean:.1f} % [{100 * self.low:.1f}, {100 * self.high:.1f}]"
 
-    def overlaps(self, other: "Summary") -> bool:
-        """Whether the two 95% intervals overlap (the run does not separate the two)."""
-        return self.low <= other.high and other.low <= self.high
+
+def _summary(estimate: Estimate, seconds: float, interval: str) -> Summary:
+    values = {f.name: getattr(estimate, f.name) for f in fields(Estimate)}
+    values["low"], values["high"] = max(0.0, values["low"]), min(1.0, values["high"])  # accuracies live in [0, 1]
+    return Summary(**values, seconds=seconds, interval=interval)
 
 
 class Comparison:
@@ -133,11 +113,10 @@ class Comparison:
                 labels == ALL or (labels >= 0 and float(labels).is_integer())):
             raise ValueError(f"labels must be a whole number of labelled examples per class >= 0, or "
                              f"tlearn.compare.ALL, got {labels!r}")
-        accuracy = _check_accuracy("accuracy", accuracy)
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds >= 0:
-            raise ValueError(f"seconds must be a number >= 0 (training time on the target), got {seconds!r}")
-        if n_test is not None and (isinstance(n_test, bool) or not isinstance(n_test, int) or n_test < 1):
-            raise ValueError(f"n_test must be None or a positive integer (test examples), got {n_test!r}")
+        accuracy = checks.fraction("accuracy", accuracy)
+        seconds = checks.number("seconds", seconds, non_negative=True)
+        if n_test is not None:
+            checks.positive_int("n_test", n_test)
         self._runs.setdefault((target, technique, float(labels)), []).append((accuracy, float(seconds), n_test))
 
     def __len__(self) -> int:
@@ -177,13 +156,15 @@ class Comparison:
         runs = self._runs[(target, technique, float(labels))]
         seconds = sum(s for _, s, _ in runs) / len(runs)
         if len(accs) >= 2:
-            mean, half = t_interval_95(accs)
-            return Summary(mean, max(0.0, mean - half), min(1.0, mean + half), len(accs), seconds, "runs")
+            estimate = from_values(accs, f"mean over {len(accs)} runs; Student-t interval over runs",
+                                   student_t=True)
+            return _summary(estimate, seconds, "runs")
         n_test = runs[0][2]
         if n_test is None:
-            return Summary(accs[0], accs[0], accs[0], 1, seconds, "none")
-        low, high = wilson_interval_95(accs[0], n_test)
-        return Summary(accs[0], low, high, 1, seconds, "test images")
+            return Summary(accs[0], accs[0], accs[0], 1, "one run; no interval (number of test images not given)",
+                           (accs[0],), seconds=seconds, interval="none")
+        estimate = from_accuracy(accs[0], n_test, f"one run; Wilson interval over {n_test} test images")
+        return _summary(estimate, seconds, "test images")
 
     def curve(self, target: str, technique: str) -> dict[float, Summary]:
         """``{labels: Summary}`` of one technique, budgets in increasing order."""
