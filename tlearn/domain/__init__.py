@@ -36,6 +36,9 @@ in its docstring:
 * :mod:`~tlearn.domain.experiments`: the notebooks' runs (two moons, one shift with every method).
 """
 
+# The functions mmd, coral and adapt are imported last under their files' names, so ``domain.mmd(...)``
+# is the function; importlib.import_module("tlearn.domain.mmd") reaches the file itself.
+
 from .adapt import (
     ADAPTATION_METHODS,
     BATCH_NORM_MODES,
