@@ -10,6 +10,7 @@ Sphinx itself executes nothing, so after a run the site builds in seconds.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -58,6 +59,7 @@ def main(argv: list[str]) -> int:
         print(f"--execute takes 'all', 'missing' or 'none', not {mode!r}", file=sys.stderr)
         return 2
     notebooks = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+    os.environ.pop("MPLBACKEND", None)  # Agg would leave the pages without figures: the kernel's inline backend draws them
     failed = []
     for nb in notebooks:
         if mode == "all" or mode == "missing" and stale(nb, BUILD / nb.name):

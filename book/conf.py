@@ -23,7 +23,7 @@ nb_merge_streams = True
 suppress_warnings = ["mystnb.unknown_mime_type", "myst.header"]
 
 html_theme = "sphinx_book_theme"
-html_title = "tlearn: transfer learning you can run, read and trust"
+html_title = "tlearn"
 html_static_path = []
 html_theme_options = {
     "repository_url": f"https://github.com/{REPO}",
