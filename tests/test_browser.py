@@ -127,7 +127,7 @@ def changed(page, before: list, seconds: float = 120) -> bool:
     return False
 
 
-def run_all(page, name: str, seconds: float = 600):
+def run_all(page, name: str, seconds: float = 1500):
     page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
     page.wait_for_function("() => !!document.querySelector('.jp-Notebook-ExecutionIndicator[data-status=\"idle\"]')"
                            " || !!document.querySelector('.jp-Toolbar-kernelStatus')", timeout=60_000)
@@ -136,11 +136,16 @@ def run_all(page, name: str, seconds: float = 600):
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
     deadline = time.monotonic() + seconds
     page.wait_for_timeout(3000)
+    quiet = 0  # seconds in a row with no cell queued or running (an error stops a run before the last cell)
     while time.monotonic() < deadline:
         prompts = page.eval_on_selector_all(".jp-CodeCell .jp-InputArea-prompt", "els => els.map(e => e.textContent)")
-        if prompts and not any("*" in p for p in prompts) and all(re.search(r"\d", p) for p in prompts):
+        if prompts and all(re.search(r"\d", p) for p in prompts):
+            return
+        quiet = 0 if any("*" in p for p in prompts) else quiet + 1
+        if quiet >= 10:
             return
         page.wait_for_timeout(1000)
+    page.screenshot(path=str(SHOTS / f"lab-{name}-timeout.png"))
     raise TimeoutError(f"{name} did not finish within {seconds:.0f} s")
 
 
@@ -270,7 +275,10 @@ def test_site_pages_show_their_figures_and_no_internal_link_is_broken(browser, s
             for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
                 if href.startswith(site):
                     links.add((path, href.split("#")[0]))
-            page.screenshot(path=str(SHOTS / f"site-{Path(path).stem}.png"), full_page=False)
+            local = page.locator("article img:not([src^='http'])")
+            if local.count():  # the screenshot shows the page's first figure
+                local.first.scroll_into_view_if_needed()
+            page.screenshot(path=str(SHOTS / f"site-{Path(path).stem}.png"))
         checked = {}
         for source, target in sorted(links):
             if target not in checked:
