@@ -224,7 +224,7 @@ def test_an_episode_result_is_an_estimate_with_its_episode_sizes():
                                   n_episodes=10, seed=1)
     assert isinstance(result, Estimate) and result.n == result.n_episodes == 10
     assert (result.n_way, result.k_shot, result.q_query, result.within_groups) == (3, 2, 4, False)
-    assert result.low == pytest.approx(result.mean - result.ci95) and result.high == pytest.approx(result.mean + result.ci95)
+    assert (result.low, result.high) == pytest.approx((result.mean - result.ci95, result.mean + result.ci95))
     assert str(result) == f"{100 * result.mean:.1f} ± {100 * result.ci95:.1f} %"
     assert "test episodes only" in result.protocol
 
@@ -598,7 +598,8 @@ BAD_INPUT = [  # (id, call, exception, message)
     ("distance-override-name", lambda: fs.evaluate_episodes(fs.make_model("protonet", hidden=8), _tiny_set(),
                                                             n_way=3, n_episodes=4, distance="l1"),
      ValueError, "distance must be"),
-    ("empty-dataset-embed", lambda: fs.embed_dataset(fs.PixelNearestNeighbour(), _EMPTY), ValueError, "dataset is empty"),
+    ("empty-dataset-embed", lambda: fs.embed_dataset(fs.PixelNearestNeighbour(), _EMPTY),
+     ValueError, "dataset is empty"),
     ("empty-dataset-evaluate", lambda: fs.evaluate_episodes(fs.PixelNearestNeighbour(), _EMPTY, n_way=3),
      ValueError, "dataset is empty"),
     ("embed-batch-size", lambda: fs.embed_dataset(fs.PixelNearestNeighbour(), _tiny_set(), batch_size=0),

@@ -13,7 +13,8 @@ where :math:`\sigma` is the sigmoid and the :math:`\alpha_j` are learned weights
 distance, trained on same/different pairs with the regularised cross-entropy
 
 .. math::  \mathcal{L}(x_1^{(i)}, x_2^{(i)}) = \mathbf{y}(x_1^{(i)}, x_2^{(i)}) \log \mathbf{p}(x_1^{(i)}, x_2^{(i)})
-           + (1 - \mathbf{y}(x_1^{(i)}, x_2^{(i)})) \log (1 - \mathbf{p}(x_1^{(i)}, x_2^{(i)})) + \boldsymbol{\lambda}^T |\mathbf{w}|^2
+           + (1 - \mathbf{y}(x_1^{(i)}, x_2^{(i)})) \log (1 - \mathbf{p}(x_1^{(i)}, x_2^{(i)}))
+           + \boldsymbol{\lambda}^T |\mathbf{w}|^2
 
 (written as a quantity to maximise; its negative is the loss minimised). One-shot classification then
 picks the class of the support image with the highest :math:`\mathbf{p}`. The network never sees an
