@@ -2,10 +2,15 @@
 
 =====================  ===========================================================================
 ``glyphs``             a procedural Omniglot: alphabets, characters, drawers; images, pen
-                       trajectories and attribute vectors (:mod:`tlearn.data.glyphs`)
-``syn_digits``         digits rendered from the fonts matplotlib ships (:mod:`tlearn.data.digits`)
-``hand_digits``        scikit-learn's 1,797 real handwritten digits, resized
-``textured``           any digit set blended with photo patches, after MNIST-M
+                       trajectories and attribute vectors (:mod:`tlearn.data.glyphs`); pixel
+                       nearest neighbour calibrated to Omniglot's published figures
+                       (:mod:`tlearn.data.calibration`); attributes are the generator's own
+                       noise-free values, not human annotations
+``syn_digits``         digits rendered from the fonts matplotlib ships (:mod:`tlearn.data.digits`),
+                       in the spirit of Ganin's SynDigits, not the same set
+``hand_digits``        scikit-learn's 1,797 real handwritten digits by 13 writers, resized; splits
+                       share writers (none are recorded)
+``textured``           any digit set blended with patches of 19 scikit-image photographs, after MNIST-M
 ``multi_digits``       two digits on one canvas, a label for each (multi-task learning)
 ``moons``              two moons, optionally rotated (domain adaptation in 2-D)
 ``load(name)``         any of the above by name, or a real torchvision dataset (:mod:`tlearn.data.real`)
@@ -14,6 +19,7 @@
 
 from .base import ImageSet
 from .cache import cache_dir
+from .calibration import pixel_nn_calibration
 from .digits import MultiDigits, hand_digits, multi_digits, syn_digits, textured
 from .glyphs import Glyphs, glyphs, render_points
 from .real import REGISTRY as REAL_DATASETS
@@ -44,7 +50,21 @@ def load(name: str, **kwargs):
 
 
 __all__ = [
-    "ImageSet", "Glyphs", "MultiDigits", "glyphs", "render_points", "syn_digits", "hand_digits", "textured",
-    "multi_digits", "moons", "load", "load_real", "pretrained_torchvision", "OfflineError", "cache_dir",
     "REAL_DATASETS",
+    "Glyphs",
+    "ImageSet",
+    "MultiDigits",
+    "OfflineError",
+    "cache_dir",
+    "glyphs",
+    "hand_digits",
+    "load",
+    "load_real",
+    "moons",
+    "multi_digits",
+    "pixel_nn_calibration",
+    "pretrained_torchvision",
+    "render_points",
+    "syn_digits",
+    "textured",
 ]

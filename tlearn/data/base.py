@@ -9,8 +9,8 @@ dominating the step time; an ``ImageSet`` is still a ``torch.utils.data.Dataset`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Sequence
 
 import torch
 from torch.utils.data import Dataset
@@ -96,14 +96,14 @@ class ImageSet(Dataset):
     _class_fields = ("groups",)
 
     # --- selections --------------------------------------------------------------------------------
-    def subset(self, indices) -> "ImageSet":
+    def subset(self, indices) -> ImageSet:
         """The samples at ``indices``; class ids and per-class fields are kept."""
         index = _as_index(indices)
         if len(index) and (index.min() < -len(self) or index.max() >= len(self)):
             raise ValueError(f"indices must lie in [0, {len(self)}), got {int(index.min())}..{int(index.max())}")
         return replace(self, **{name: getattr(self, name)[index] for name in self._sample_fields})
 
-    def split(self, test_fraction: float = 0.3, seed: int = 0) -> tuple["ImageSet", "ImageSet"]:
+    def split(self, test_fraction: float = 0.3, seed: int = 0) -> tuple[ImageSet, ImageSet]:
         """A stratified split: ``test_fraction`` of every class goes to the second set."""
         if not 0.0 < test_fraction < 1.0:
             raise ValueError(f"test_fraction must lie in (0, 1), got {test_fraction}")
@@ -117,7 +117,7 @@ class ImageSet(Dataset):
             train.append(idx[n_test:])
         return self.subset(torch.cat(train).sort().values), self.subset(torch.cat(test).sort().values)
 
-    def take_per_class(self, k: int, seed: int = 0) -> tuple["ImageSet", "ImageSet"]:
+    def take_per_class(self, k: int, seed: int = 0) -> tuple[ImageSet, ImageSet]:
         """``k`` random examples of every class, and everything else (a label budget of ``k`` per class)."""
         if not isinstance(k, int) or k < 1:
             raise ValueError(f"k must be a positive integer (examples per class), got {k!r}")
@@ -137,7 +137,7 @@ class ImageSet(Dataset):
             rest.append(idx[k:])
         return self.subset(torch.cat(picked).sort().values), self.subset(torch.cat(rest).sort().values)
 
-    def select_classes(self, class_ids: Sequence[int], relabel: bool = True) -> "ImageSet":
+    def select_classes(self, class_ids: Sequence[int], relabel: bool = True) -> ImageSet:
         """Keep only ``class_ids``; with ``relabel`` the kept classes become ``0..len(class_ids)-1``."""
         ids = _as_index(list(class_ids))
         if len(ids) == 0:
@@ -159,7 +159,7 @@ class ImageSet(Dataset):
                 changes[name] = value[ids]
         return replace(out, **changes)
 
-    def to_rgb(self) -> "ImageSet":
+    def to_rgb(self) -> ImageSet:
         """The same images with three channels (grey repeated), e.g. to pair with a colour domain."""
         if self.images.shape[1] == 3:
             return self

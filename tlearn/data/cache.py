@@ -24,24 +24,22 @@ def cache_dir() -> Path:
     return path
 
 
-def _types():
-    from .base import ImageSet
-    from .glyphs import Glyphs
-
-    return {cls.__name__: cls for cls in (ImageSet, Glyphs)}
+VERSION = 3  # part of every key: bump it when a generator changes, so stale files are rebuilt, not loaded
 
 
-def cached(key: str, build, enabled: bool = True):
-    """Return ``build()``, saved under ``key`` in the cache folder and loaded from there next time."""
+def cached(key: str, build, cls: type, enabled: bool = True):
+    """Return ``build()`` (an instance of the dataclass ``cls``), saved under ``key`` in the cache folder and
+    loaded from there next time. The caller names the class, so this module imports no dataset module."""
     if not enabled:
         return build()
-    path = cache_dir() / f"{key}.pt"
+    path = cache_dir() / f"v{VERSION}-{key}.pt"
     if path.exists():
         try:
             state = torch.load(path, weights_only=True)
-            cls = _types()[state.pop("__type__")]
+            if state.pop("__type__") != cls.__name__:
+                raise ValueError(f"the file holds another type than {cls.__name__}")
             return cls(**state)
-        except Exception as err:  # a torn or stale file: rebuild rather than trust it
+        except Exception as err:  # noqa: BLE001 (a torn or stale file of any kind: rebuild rather than trust it)
             warnings.warn(f"ignoring unreadable cache file {path} ({err}); rebuilding it")
     obj = build()
     state = {f.name: getattr(obj, f.name) for f in fields(obj)}

@@ -5,11 +5,20 @@ image with several labels. Four generators provide them without a download:
 
 - :func:`syn_digits` renders the digits of the fonts that ship with matplotlib (DejaVu, STIX, Computer
   Modern) with random size, rotation, position, thickness and, optionally, colour and clutter: the
-  "synthetic" domain, in the spirit of SynDigits (Ganin and Lempitsky, 2015).
-- :func:`hand_digits` is scikit-learn's bundled set of 1,797 real handwritten digits (8x8 scans from
-  UCI), resized and padded like MNIST: the "real" domain.
-- :func:`textured` blends any digit set with patches of scikit-learn's sample photographs, as MNIST-M
-  does for MNIST: :math:`x' = |p - x|` per channel, with :math:`p` a random photo patch.
+  "synthetic" domain. It is in the spirit of SynDigits (Ganin and Lempitsky, *Unsupervised Domain
+  Adaptation by Backpropagation*, ICML 2015), not the same set: theirs is 500,000 images of one- to
+  three-digit numbers from Windows fonts with blur and colour, made to resemble SVHN; ours is single
+  digits from 13 open fonts.
+- :func:`hand_digits` is scikit-learn's bundled set of 1,797 real handwritten digits
+  (:func:`sklearn.datasets.load_digits`: the test part of the UCI "Optical Recognition of Handwritten
+  Digits" set, 8x8 images of 0-16 counts; the UCI set was written by 43 people, this part by 13 of them),
+  resized and padded like MNIST: the "real" domain. No writer ids are shipped, so every split of it
+  (:meth:`~tlearn.data.ImageSet.split`, :meth:`~tlearn.data.ImageSet.take_per_class`) is random over
+  images and puts the same writers in the pool and in the test set; a writer-disjoint split is
+  impossible. Its test accuracies are therefore optimistic for new writers.
+- :func:`textured` blends any digit set with patches of 19 real photographs shipped by scikit-image, as
+  MNIST-M does for MNIST with BSDS500 (see its docstring for how the sources differ):
+  :math:`x' = |p - x|` per channel, with :math:`p` a random photo patch.
 - :func:`multi_digits` puts two digits side by side on a 28x56 canvas, with one label per side.
 """
 
@@ -111,7 +120,7 @@ def syn_digits(n: int = 5000, image_size: int = 28, seed: int = 0, color: bool =
     grid = F.affine_grid(theta, (n, 1, 2 * image_size, 2 * image_size), align_corners=False)
     images = F.avg_pool2d(F.grid_sample(base, grid, align_corners=False), 2).clamp(0, 1)
     if clutter > 0:
-        from .glyphs import render
+        from .render import render
 
         ends = torch.rand(n * 3, 2, 2, generator=g) * 2 - 1
         t = torch.linspace(0, 1, 24)[None, :, None]
@@ -129,8 +138,9 @@ def syn_digits(n: int = 5000, image_size: int = 28, seed: int = 0, color: bool =
 
 
 def hand_digits(image_size: int = 28) -> ImageSet:
-    """scikit-learn's 1,797 real handwritten digits, upsampled and padded like MNIST (digit in the
-    central 20/28 of the canvas)."""
+    """scikit-learn's 1,797 real handwritten digits by 13 writers, upsampled and padded like MNIST (digit
+    in the central 20/28 of the canvas). Writers are not recorded, so any split shares them between its
+    sides (see the module docstring)."""
     _check_n(image_size, "image_size")
     from sklearn.datasets import load_digits
 
@@ -144,33 +154,65 @@ def hand_digits(image_size: int = 28) -> ImageSet:
     return ImageSet(x, torch.tensor(digits.target), classes=list(DIGIT_CLASSES), name="HandDigits")
 
 
-@lru_cache(maxsize=1)
-def _photos() -> torch.Tensor:
-    from sklearn.datasets import load_sample_images
+# Every real photograph in scikit-image's data module that ships inside its wheel (so it loads with no
+# network). Left out: synthetic images (binary_blobs, checkerboard, colorwheel, horse, logo,
+# shepp_logan_phantom), duplicates (cat is chelsea; the right view of stereo_motorcycle repeats the left),
+# lfw_subset (25x25 faces, smaller than a patch), and the 3-D and large images that need a download.
+TEXTURE_PHOTOS = (
+    "astronaut", "brick", "camera", "cell", "chelsea", "clock", "coffee", "coins", "grass", "gravel",
+    "hubble_deep_field", "immunohistochemistry", "microaneurysms", "moon", "stereo_motorcycle", "page",
+    "retina", "rocket", "text",
+)
 
-    return [torch.tensor(img, dtype=torch.float32).permute(2, 0, 1) / 255 for img in load_sample_images().images]
+
+@lru_cache(maxsize=1)
+def texture_photos() -> list[torch.Tensor]:
+    """The texture source: the photographs named in ``TEXTURE_PHOTOS`` as ``[3, H, W]`` tensors in [0, 1]
+    (grey ones repeated over three channels)."""
+    import skimage.data
+
+    photos = []
+    for name in TEXTURE_PHOTOS:
+        img = getattr(skimage.data, name)()
+        if isinstance(img, tuple):  # stereo_motorcycle: (left, right, disparity)
+            img = img[0]
+        x = torch.as_tensor(np.asarray(img, dtype=np.float32) / 255.0)
+        x = x[None].repeat(3, 1, 1) if x.dim() == 2 else x[..., :3].permute(2, 0, 1)
+        photos.append(x.contiguous())
+    return photos
 
 
 def textured(ds: ImageSet, seed: int = 0) -> ImageSet:
-    """Blend a digit set with random patches of photographs, after MNIST-M (Ganin et al., 2016):
-    every pixel becomes :math:`|p - x|` per colour channel, so the digit shows as an inversion of the
-    photo underneath it."""
+    """Blend a digit set with random patches of real photographs, after MNIST-M (Ganin et al., *Domain-
+    Adversarial Training of Neural Networks*, JMLR 2016): every pixel becomes :math:`|p - x|` per colour
+    channel, so the digit shows as an inversion of the photo underneath it.
+
+    The texture source is the 19 real photographs that scikit-image ships in its wheel
+    (``TEXTURE_PHOTOS``: people, animals, objects, a rocket, a motorcycle, bricks, grass, gravel, coins,
+    text, the moon, the Hubble deep field, microscopy and retina images; 8 in colour, 11 grey). MNIST-M
+    draws its patches from BSDS500 (Arbelaez et al. 2011): 500 natural colour photographs, mostly
+    outdoor scenes, people and animals. So the textures here are fewer, less varied in colour, and
+    include scientific images BSDS500 does not; a model adapted on them has seen a narrower texture
+    distribution than one adapted on MNIST-M. Each patch is a random square crop of ``h``-``3h`` pixels
+    (clipped to the photo), resized to the digit's size.
+    """
     if not isinstance(ds, ImageSet):
         raise TypeError(f"ds must be an ImageSet (e.g. hand_digits()), got {type(ds).__name__}")
     g = torch.Generator().manual_seed(seed)
     n, _, h, w = ds.images.shape
-    photos = _photos()
+    photos = texture_photos()
     which = torch.randint(len(photos), (n,), generator=g)
     patches = torch.empty(n, 3, h, w)
     for i in range(n):
         photo = photos[int(which[i])]
-        size = int(torch.randint(h, 3 * h, (1,), generator=g))  # zoom: a crop of h..3h pixels
-        top = int(torch.randint(photo.shape[1] - size, (1,), generator=g))
-        left = int(torch.randint(photo.shape[2] - size, (1,), generator=g))
+        largest = min(3 * max(h, w), photo.shape[1], photo.shape[2])
+        size = int(torch.randint(max(h, w), largest + 1, (1,), generator=g))  # zoom: a crop of h..3h pixels
+        top = int(torch.randint(photo.shape[1] - size + 1, (1,), generator=g))
+        left = int(torch.randint(photo.shape[2] - size + 1, (1,), generator=g))
         crop = photo[:, top:top + size, left:left + size]
         patches[i] = F.interpolate(crop[None], size=(h, w), mode="bilinear", align_corners=False)[0]
     digits = ds.images if ds.images.shape[1] == 3 else ds.images.repeat(1, 3, 1, 1)
-    images = ((patches - digits).abs() * 255).round() / 255
+    images = ((patches - digits).abs() * 255).round() / 255  # x' = |p - x|
     return ImageSet(images, ds.targets.clone(), classes=list(ds.classes), name=f"Textured{ds.name}")
 
 
@@ -198,11 +240,11 @@ class MultiDigits(torch.utils.data.Dataset):
     def targets(self):
         return self.tasks
 
-    def subset(self, indices) -> "MultiDigits":
+    def subset(self, indices) -> MultiDigits:
         index = torch.as_tensor(indices, dtype=torch.long)
         return MultiDigits(self.images[index], {k: v[index] for k, v in self.tasks.items()}, self.name)
 
-    def split(self, test_fraction: float = 0.3, seed: int = 0) -> tuple["MultiDigits", "MultiDigits"]:
+    def split(self, test_fraction: float = 0.3, seed: int = 0) -> tuple[MultiDigits, MultiDigits]:
         if not 0.0 < test_fraction < 1.0:
             raise ValueError(f"test_fraction must lie in (0, 1), got {test_fraction}")
         perm = torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))
