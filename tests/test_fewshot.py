@@ -580,7 +580,7 @@ BAD_INPUT = [  # (id, call, exception, message)
     ("lr", lambda: fs.train(fs.make_model("protonet", hidden=8), _tiny_set(), steps=1, n_way=3, lr=0.0,
                             progress=False), ValueError, "lr must be > 0"),
     ("lr-schedule", lambda: fs.train_episodes(fs.make_model("protonet", hidden=8), _tiny_set(), n_way=3,
-                                              n_episodes=1, lr_schedule="step", progress=False),
+                                              n_episodes=1, lr_schedule="linear", progress=False),
      ValueError, "lr_schedule must be"),
     ("pairs-need-siamese", lambda: fs.train_pairs(fs.make_model("protonet", hidden=8), _tiny_set()),
      TypeError, "SiameseNet"),

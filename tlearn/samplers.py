@@ -95,9 +95,21 @@ class Episode:
     def k_shot(self) -> int:
         return len(self.support_labels) // len(self.classes)
 
-    def to(self, device) -> "Episode":
-        return Episode(self.support.to(device), self.support_labels.to(device), self.query.to(device),
-                       self.query_labels.to(device), self.classes, self.support_index, self.query_index)
+    def to(self, device, non_blocking: bool | None = None) -> Episode:
+        """The episode's tensors on ``device``. To a GPU (``non_blocking`` None: whenever ``device`` is CUDA)
+        the CPU tensors are pinned first and copied asynchronously; pinning is skipped where CUDA is absent."""
+        device = torch.device(device)
+        if non_blocking is None:
+            non_blocking = device.type == "cuda"
+        pin = non_blocking and torch.cuda.is_available()
+
+        def move(t: torch.Tensor) -> torch.Tensor:
+            if pin and t.device.type == "cpu":
+                t = t.pin_memory()
+            return t.to(device, non_blocking=non_blocking)
+
+        return Episode(move(self.support), move(self.support_labels), move(self.query), move(self.query_labels),
+                       self.classes, self.support_index, self.query_index)
 
 
 class EpisodeSampler:

@@ -4,12 +4,18 @@ Train a Siamese, Matching or Prototypical network on a folder of classes (or a n
 N-way K-shot on other classes with a 95% interval, and save it::
 
     python -m tlearn.fewshot train --data folder:my_alphabets/train --test folder:my_alphabets/test \\
-        --method protonet --steps 2000 --n-way 20 --out protonet.pt
+        --method protonet --rotations --out protonet.pt
     python -m tlearn.fewshot evaluate --model protonet.pt --data folder:my_alphabets/test --eval-way 5 --eval-shot 1 5
 
 ``--data`` takes ``glyphs`` (offline), ``omniglot`` (torchvision, downloaded once) or ``folder:<path>``
 (one subfolder per class). For ``glyphs`` and ``omniglot`` training uses the background alphabets and
-testing the evaluation alphabets.
+testing the evaluation alphabets. Folders are decoded once into memory when they fit ``--memory-budget``
+(GB, default 1).
+
+``train``'s defaults are Snell et al.'s Omniglot recipe (NeurIPS 2017): 60-way 1-shot training episodes
+with 5 queries per class, Adam at 1e-3 halved every 2,000 episodes (``--lr-schedule step``), here for
+4,000 episodes. With fewer than 60 classes of ``k_shot + q_query`` images the episodes take as many ways as
+there are such classes, and the run says so.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import argparse
 import json
 import sys
 
-from ..data.folders import has_splits, load_data, rotate_classes
+from ..data.folders import MEMORY_BUDGET, has_splits, load_data, rotate_classes
 from .base import PixelNearestNeighbour
 from .evaluate import embed_dataset, evaluate_episodes
 from .io import load_model, save_model
@@ -37,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="folder images have dark strokes on a light background (scans): invert them")
         p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda or mps")
         p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--memory-budget", type=float, default=MEMORY_BUDGET / 1e9,
+                       help="GB of decoded images below which a folder is held in memory (else read from disk)")
         if with_eval:
             p.add_argument("--eval-way", type=int, default=5, help="N of the N-way K-shot test episodes")
             p.add_argument("--eval-shot", type=int, nargs="+", default=[1, 5], help="K (one or more)")
@@ -54,11 +62,14 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--fce", action="store_true", help="matching only: full-context embeddings")
     t.add_argument("--loss", default="bce", choices=["bce", "contrastive"], help="siamese only")
     t.add_argument("--hidden", type=int, default=64, help="Conv4 channels")
-    t.add_argument("--steps", type=int, default=2000, help="training episodes (pair batches for siamese)")
-    t.add_argument("--n-way", type=int, default=20, help="ways of a training episode")
+    t.add_argument("--steps", type=int, default=4000, help="training episodes (pair batches for siamese)")
+    t.add_argument("--n-way", type=int, default=60,
+                   help="ways of a training episode (fewer if the data has fewer classes with enough images)")
     t.add_argument("--k-shot", type=int, default=1, help="shots of a training episode")
     t.add_argument("--q-query", type=int, default=5, help="queries per class of a training episode")
     t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--lr-schedule", default="step", choices=["step", "cosine", "constant"],
+                   help="step: halved every 2,000 steps (Snell et al.); cosine: to zero along a half cosine")
     t.add_argument("--rotations", action="store_true",
                    help="add rotations by 90, 180 and 270 degrees as new training classes")
     t.add_argument("--out", default="fewshot_model.pt", help="where to save the trained model")
@@ -73,7 +84,26 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _load(spec: str, split: str, args):
-    return load_data(spec, split, image_size=args.image_size, invert=args.invert)
+    return load_data(spec, split, image_size=args.image_size, invert=args.invert,
+                     memory_budget=args.memory_budget * 1e9)
+
+
+def _ways_that_fit(train_set, args) -> int:
+    """``--n-way``, or as many ways as there are classes with ``k_shot + q_query`` images (said aloud)."""
+    import torch
+
+    from ..samplers import labels_of
+
+    counts = torch.bincount(labels_of(train_set))
+    usable = int((counts >= args.k_shot + args.q_query).sum())
+    if args.method == "siamese" or usable >= args.n_way:
+        return args.n_way
+    if usable < 2:
+        raise ValueError(f"the training data has {usable} class(es) with k_shot + q_query = "
+                         f"{args.k_shot + args.q_query} images; an episode needs at least 2")
+    print(f"note: {args.n_way}-way episodes need {args.n_way} classes with {args.k_shot + args.q_query} images each; "
+          f"the training data has {usable}, so episodes are {usable}-way")
+    return usable
 
 
 def _evaluate(model, test_set, args, label: str) -> list[dict]:
@@ -105,8 +135,9 @@ def _train(args) -> int:
                "siamese": {"loss": args.loss}}[args.method]
     model = make_model(args.method, in_channels=channels, hidden=args.hidden, image_size=args.image_size,
                                **options)
-    history = train(model, train_set, steps=args.steps, n_way=args.n_way, k_shot=args.k_shot,
-                            q_query=args.q_query, lr=args.lr, seed=args.seed, device=args.device)
+    schedule = None if args.lr_schedule == "constant" else args.lr_schedule
+    history = train(model, train_set, steps=args.steps, n_way=_ways_that_fit(train_set, args), k_shot=args.k_shot,
+                    q_query=args.q_query, lr=args.lr, lr_schedule=schedule, seed=args.seed, device=args.device)
     print(f"trained {args.method} for {args.steps} steps in {history.total_seconds:.0f} s "
           f"(last training accuracy {history.last('train_acc'):.3f})")
     rows = _evaluate(model, test_set, args, args.method)

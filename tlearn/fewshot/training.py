@@ -11,6 +11,8 @@ the package's one loop (its seeding policy, device handling and progress bar app
 ``lr_schedule="cosine"`` anneals the rate along a half cosine, :math:`\eta_t = \eta_0 (1 + \cos(\pi t /
 T)) / 2`. The papers halve the rate every few thousand episodes; for long runs the cosine does that job
 smoothly. Runs of a few hundred steps (the notebook's) end better at a constant rate, the default.
+``lr_schedule="step"`` is Snell et al.'s own Omniglot schedule: the rate halved every 2,000 episodes,
+:math:`\eta_t = \eta_0\, 2^{-\lfloor t / 2000 \rfloor}` (:data:`HALVE_EVERY`).
 """
 
 from __future__ import annotations
@@ -61,13 +63,23 @@ def cosine(p: float) -> float:
     return 0.5 * (1 + math.cos(math.pi * p))  # eta_t / eta_0 = (1 + cos(pi t / T)) / 2
 
 
-def _schedule(lr_schedule) -> Callable[[float], float] | None:
+HALVE_EVERY = 2000  # Snell et al. (2017): Adam at 1e-3, halved every 2,000 episodes
+
+
+def step_decay(steps: int, every: int = HALVE_EVERY) -> Callable[[float], float]:
+    """The multiplier that halves the rate every ``every`` of ``steps`` steps, as a function of progress p."""
+    return lambda p: 0.5 ** math.floor(p * steps / every + 1e-9)  # eta_t / eta_0 = 2^-floor(t / every)
+
+
+def _schedule(lr_schedule, steps: int) -> Callable[[float], float] | None:
     if lr_schedule is None or callable(lr_schedule):
         return lr_schedule
     if lr_schedule == "cosine":
         return cosine
-    raise ValueError(f"lr_schedule must be 'cosine', None (constant) or a function of the progress p, "
-                     f"got {lr_schedule!r}")
+    if lr_schedule == "step":
+        return step_decay(steps)
+    raise ValueError(f"lr_schedule must be 'cosine', 'step' (halved every {HALVE_EVERY} steps), None (constant) "
+                     f"or a function of the progress p, got {lr_schedule!r}")
 
 
 def train_episodes(model: FewShotModel, dataset, *, n_way: int = 20, k_shot: int = 1, q_query: int = 5,
@@ -77,7 +89,8 @@ def train_episodes(model: FewShotModel, dataset, *, n_way: int = 20, k_shot: int
     episode drawn from ``dataset`` by :class:`tlearn.samplers.EpisodeSampler`, with the cross-entropy of
     its ``q_query`` queries per class as the loss. Snell et al. found training with more ways than the test
     uses (e.g. 20 or 60 for a 5-way test) helps. Adam with a constant learning rate ``lr``, or one annealed
-    to zero along a half cosine with ``lr_schedule="cosine"`` (or any multiplier ``m(p)``).
+    to zero along a half cosine with ``lr_schedule="cosine"``, halved every 2,000 episodes with
+    ``lr_schedule="step"`` (Snell et al.'s recipe), or any multiplier ``m(p)``.
 
     Returns a :class:`tlearn.train.History` with per-episode ``loss`` and ``train_acc``, and ``.seconds``.
     """
@@ -86,7 +99,7 @@ def train_episodes(model: FewShotModel, dataset, *, n_way: int = 20, k_shot: int
     check_model(model, (PrototypicalNet, MatchingNet, SiameseNet))
     for name, value in (("n_way", n_way), ("k_shot", k_shot), ("q_query", q_query), ("n_episodes", n_episodes)):
         checks.positive_int(name, value)
-    schedule = _schedule(lr_schedule)
+    schedule = _schedule(lr_schedule, n_episodes)
     sampler = EpisodeSampler(dataset, n_way, k_shot, q_query, n_episodes=n_episodes, seed=seed,
                              within_groups=within_groups)
     return fit(EpisodeLoss(model), sampler, n_episodes, lr=lr, lr_schedule=schedule, device=device, seed=seed,
@@ -109,7 +122,7 @@ def train_pairs(model: SiameseNet, dataset, *, batch_size: int = 64, n_batches: 
     check_model(model, (SiameseNet,))
     checks.positive_int("batch_size", batch_size)
     checks.positive_int("n_batches", n_batches)
-    schedule = _schedule(lr_schedule)
+    schedule = _schedule(lr_schedule, n_batches)
     pairs = PairSampler(dataset, batch_size=batch_size, n_batches=n_batches, seed=seed)
     return fit(PairLoss(model), pairs, n_batches, lr=lr, lr_schedule=schedule, device=device, seed=seed,
                progress=progress, desc=desc or "SiameseNet pairs")
