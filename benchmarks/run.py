@@ -7,11 +7,16 @@
    PyTorch loop with the same model on pre-built tensors (ratio 1.0 = no overhead; the budget is >= 0.9).
 5. ``bench_fewshot.py``: tlearn's Prototypical network against easyfsl's (if installed) on the same
    backbone and episodes: steps per second and accuracy after the same number of episodes.
+6. Your own images: a Glyphs split written as 105x105 PNGs (dark on light, as scans arrive), trained from
+   the folder through the documented calls (``image_folder`` -> ``rotate_classes`` -> ``make_model`` ->
+   ``train``, the papers' 60-way recipe) against the same images already in memory, on the same episodes:
+   the ratio of steps per second (budget >= 0.9), the one-time load, and the folder read from disk.
 
 Results go to stdout and to ``benchmarks/RESULTS.md``; the runtime column of the README's notebook
 table is rewritten from them. Environment: ``BENCH_REPEATS`` (default 5) for the micro-benchmarks,
 ``BENCH_NOTEBOOK_REPEATS`` (default 3), ``BENCH_SKIP_NOTEBOOKS=1`` to skip part 1 (RESULTS.md then keeps
-the notebook table of the last full run), ``BENCH_FEWSHOT_EPISODES`` (default 100) for part 5.
+the notebook table of the last full run), ``BENCH_FEWSHOT_EPISODES`` (default 100) for part 5,
+``BENCH_FOLDER_STEPS`` (default 20) and ``BENCH_FOLDER_ALPHABETS`` (default 12: 4,800 images) for part 6.
 """
 
 from __future__ import annotations
@@ -170,6 +175,87 @@ def tlearn_dann_steps(source, target, steps: int) -> float:
     return steps / (time.perf_counter() - start)
 
 
+# --- 6. your own images: a folder of PNGs against the same images in memory ------------------------------
+FOLDER_RECIPE = {"n_way": 60, "k_shot": 1, "q_query": 5, "lr_schedule": "step"}  # Snell et al.'s Omniglot recipe
+FOLDER_STEPS = int(os.environ.get("BENCH_FOLDER_STEPS", "20"))
+FOLDER_ALPHABETS = int(os.environ.get("BENCH_FOLDER_ALPHABETS", "12"))
+
+
+def write_png_folder(dataset, root: Path, size: int = 105) -> Path:
+    """Write an in-memory grey image set as ``root/<class id, 4 digits>/<index>.png``, ``size`` square and
+    dark on light (the way scans arrive): read back with ``image_folder(root, invert=True)``, the classes
+    and the order of the images are the dataset's own."""
+    from PIL import Image
+
+    images = F.interpolate(dataset.images, size=(size, size), mode="bilinear", align_corners=False).clamp(0, 1)
+    pixels = ((1 - images[:, 0]) * 255).round().to(torch.uint8).numpy()
+    for i, (array, y) in enumerate(zip(pixels, dataset.targets.tolist())):
+        folder = Path(root) / f"{y:04d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(array).save(folder / f"{i:06d}.png")
+    return Path(root)
+
+
+def recipe_steps(dataset, steps: int) -> float:
+    """Steps per second of the documented training call, timed from the call to its return."""
+    torch.manual_seed(0)
+    model = fewshot.make_model("protonet")
+    start = time.perf_counter()
+    fewshot.train(model, dataset, steps=steps, seed=0, device="cpu", progress=False, **FOLDER_RECIPE)
+    return steps / (time.perf_counter() - start)
+
+
+def ratios(ours, reference) -> list[float]:
+    """Run-by-run ratios of two interleaved series (a slow spell hits both runs of a pair alike)."""
+    if len(ours) != len(reference) or not ours:
+        raise ValueError(f"need two non-empty series of the same length, got {len(ours)} and {len(reference)}")
+    return [o / r for o, r in zip(ours, reference)]
+
+
+def bench_folder(repeats: int = REPEATS, steps: int = FOLDER_STEPS) -> dict:
+    """Part 6: load times and steps/s from the folder (held in memory, and read from disk) and from memory."""
+    split = data.glyphs("background", n_alphabets=FOLDER_ALPHABETS)
+    in_memory = fewshot.rotate_classes(split)
+    out = {"images": len(split), "classes": split.n_classes, "load": [], "memory": [], "folder": [], "disk": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = write_png_folder(split, Path(tmp) / "scans")
+        probe = fewshot.image_folder(root, invert=True, progress=False)
+        assert torch.equal(probe.targets, split.targets), "the folder must hold the same classes in the same order"
+        recipe_steps(in_memory, 2)  # warm-up, untimed
+        for r in range(repeats):
+            start = time.perf_counter()
+            from_folder = fewshot.rotate_classes(fewshot.image_folder(root, invert=True, progress=False))
+            out["load"].append(time.perf_counter() - start)
+            from_disk = fewshot.rotate_classes(fewshot.image_folder(root, invert=True, memory_budget=0))
+            runs = [("memory", in_memory), ("folder", from_folder), ("disk", from_disk)]
+            for key, dataset in runs[r % 3:] + runs[:r % 3]:  # interleaved, starting in turn
+                out[key].append(recipe_steps(dataset, steps))
+    out["ratio"] = ratios(out["folder"], out["memory"])
+    out["disk_ratio"] = ratios(out["disk"], out["memory"])
+    return out
+
+
+def folder_lines(result: dict, steps: int = FOLDER_STEPS) -> list[str]:
+    """The RESULTS.md section of part 6."""
+    n, c = result["images"], result["classes"]
+    return [
+        "## Your own images: a folder of PNGs against the same images in memory", "",
+        (f"A Glyphs split ({n:,} images, {c} classes) written as 105x105 PNGs, dark on light; trained through "
+         f"`image_folder(invert=True)` -> `rotate_classes` -> `make_model(\"protonet\")` -> `train` with the "
+         f"papers' recipe (60-way 1-shot, 5 queries, halved rate), {steps} steps a run, against the same "
+         "Glyphs images already in memory, on the same episodes; runs interleaved."), "",
+        "| figure | median (min-max) |", "|---|---|",
+        f"| one-time load: decode {n:,} PNGs and rotate (s) | {fmt(result['load'], digits=2)} |",
+        f"| in memory (steps/s) | {fmt(result['memory'], digits=2)} |",
+        f"| from the folder, held in memory (steps/s) | {fmt(result['folder'], digits=2)} |",
+        (f"| folder / memory ratio (budget >= 0.9; 0.76 when every access decoded the file) | "
+         f"{fmt(result['ratio'], digits=2)} |"),
+        f"| from the folder read from disk, `memory_budget=0` (steps/s) | {fmt(result['disk'], digits=2)} |",
+        f"| disk / memory ratio | {fmt(result['disk_ratio'], digits=2)} |",
+        "",
+    ]
+
+
 # --- report -------------------------------------------------------------------------------------------
 def machine() -> str:
     return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__} "
@@ -268,6 +354,12 @@ def main() -> int:
     if fs_rows[-1]["library"] != "easyfsl":
         lines.append("| easyfsl | not installed (`pip install easyfsl`; not a dependency of tlearn) | |")
     lines.append("")
+    print(f"your own images: a folder of PNGs against memory ({FOLDER_STEPS} steps a run):", flush=True)
+    folder = bench_folder()
+    print(f"  load {fmt(folder['load'], ' s', 2)}; memory {fmt(folder['memory'], ' steps/s', 2)}, folder "
+          f"{fmt(folder['folder'], ' steps/s', 2)}: ratio {fmt(folder['ratio'], '', 2)}; from disk "
+          f"{fmt(folder['disk'], ' steps/s', 2)}: ratio {fmt(folder['disk_ratio'], '', 2)}", flush=True)
+    lines += folder_lines(folder)
     (ROOT / "benchmarks" / "RESULTS.md").write_text("\n".join(lines))
     print("\nwritten: benchmarks/RESULTS.md" + (" and the README's runtime column" if nb_rows else ""))
     return 1 if any(r["error"] for r in nb_rows) else 0

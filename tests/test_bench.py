@@ -48,3 +48,32 @@ def test_skipping_notebooks_keeps_the_last_notebook_table(bench, tmp_path):
 def test_summary_is_median_min_max(bench):
     assert bench.summary([3.0, 1.0, 2.0, 10.0, 4.0]) == (3.0, 1.0, 10.0)
     assert bench.fmt([1.0, 2.0, 4.0], " s") == "2.0 s (1.0-4.0)"
+
+
+def test_a_split_written_as_pngs_reads_back_with_its_classes_in_order(bench, tmp_path):
+    import torch
+
+    from tlearn.data import ImageSet
+    from tlearn.data.folders import image_folder
+
+    images = torch.zeros(6, 1, 8, 8)
+    images[:, :, 2:6, 2:6] = torch.linspace(0.2, 1.0, 6)[:, None, None, None]
+    split = ImageSet(images, torch.tensor([0, 0, 1, 1, 2, 2]))
+    root = bench.write_png_folder(split, tmp_path / "scans", size=21)
+    files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.png"))
+    assert files[:2] == ["0000/000000.png", "0000/000001.png"] and len(files) == 6
+    back = image_folder(root, image_size=8, invert=True, progress=False)  # dark on light on disk
+    assert torch.equal(back.targets, split.targets) and back.classes == ["0000", "0001", "0002"]
+    assert (back.images - split.images).abs().mean() < 0.05
+
+
+def test_ratios_pair_interleaved_runs_and_the_section_reports_them(bench):
+    assert bench.ratios([1.0, 3.0], [2.0, 3.0]) == [0.5, 1.0]
+    with pytest.raises(ValueError, match="same length"):
+        bench.ratios([1.0], [])
+    result = {"images": 4800, "classes": 240, "load": [2.0, 3.0, 4.0], "memory": [1.0] * 3, "folder": [0.95] * 3,
+              "disk": [0.7] * 3, "ratio": [0.9, 0.95, 1.0], "disk_ratio": [0.7] * 3}
+    lines = bench.folder_lines(result, steps=20)
+    assert lines[0].startswith("## Your own images") and "4,800 images, 240 classes" in lines[2]
+    assert "| one-time load: decode 4,800 PNGs and rotate (s) | 3.00 (2.00-4.00) |" in lines
+    assert any(line.startswith("| folder / memory ratio (budget >= 0.9") and "0.95 (0.90-1.00)" in line for line in lines)
