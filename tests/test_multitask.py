@@ -765,3 +765,50 @@ def test_soft_sharing_panel_shows_what_lambda_sweep_measures():
     assert f"{direct['distance']:.3f}" in panel.children[-2].value  # the summary line under the plot
     with pytest.raises(ValueError, match="every task weight is 0"):
         widgets.drive(panel, click="train", weight_left=0.0, weight_right=0.0)
+
+
+# --- next pen point: the second trajectory task ------------------------------------------------------------
+def test_next_point_tasks_cut_zero_the_unseen_points_and_name_the_next_step_sector():
+    from tlearn.multitask import next_point_tasks
+
+    # one drawing going right, then up; one going left, then down (6 points each, padded to 8)
+    right_up = torch.tensor([[0.0, 0, 0], [1, 0, 0], [2, 0, 0], [3, 0, 0], [3, 1, 0], [3, 2, 1]])
+    traj = torch.zeros(2, 8, 3)
+    traj[0, :6], traj[1, :6] = right_up, -right_up
+    lengths, chars = torch.tensor([6, 6]), torch.tensor([4, 7])
+    (cut_traj, cuts), targets = next_point_tasks(traj, lengths, chars, sectors=4, min_seen=0.5, seed=0)
+    assert torch.equal(targets["character"], chars)
+    assert ((cuts >= 3) & (cuts <= 5)).all()  # at least half seen, at least one point left to predict
+    for i in range(2):
+        c = int(cuts[i])
+        assert torch.equal(cut_traj[i, :c], traj[i, :c]) and not cut_traj[i, c:].any()
+        step = traj[i, c, :2] - traj[i, c - 1, :2]
+        angle = math.atan2(float(step[1]), float(step[0])) + math.pi
+        assert int(targets["next"][i]) == int(angle * 4 / (2 * math.pi)) % 4
+    # one draw per seed: the same seed gives the same cuts
+    again = next_point_tasks(traj, lengths, chars, sectors=4, seed=0)
+    assert torch.equal(again[0][1], cuts)
+
+
+def test_next_point_tasks_on_glyphs_is_not_a_function_of_the_character():
+    from tlearn import data
+    from tlearn.multitask import next_point_tasks
+
+    glyphs = data.glyphs("background", n_alphabets=2, chars_per_alphabet=5, seed=0)
+    _, targets = next_point_tasks(glyphs.trajectories, glyphs.lengths, glyphs.targets, seed=0)
+    assert targets["next"].min() >= 0 and targets["next"].max() < 8
+    per_character = [len(targets["next"][targets["character"] == c].unique()) for c in range(glyphs.n_classes)]
+    assert min(per_character) > 1  # drawings of one character point the pen different ways
+
+
+@pytest.mark.parametrize("kwargs, error", [
+    (dict(sectors=0), ValueError), (dict(min_seen=1.5), ValueError), (dict(lengths=torch.tensor([1, 6])), ValueError),
+    (dict(characters=torch.tensor([1])), ValueError),
+])
+def test_next_point_tasks_rejects_bad_arguments(kwargs, error):
+    from tlearn.multitask import next_point_tasks
+
+    args = dict(trajectories=torch.zeros(2, 8, 3), lengths=torch.tensor([6, 6]), characters=torch.tensor([1, 2]))
+    args.update(kwargs)
+    with pytest.raises(error):
+        next_point_tasks(args.pop("trajectories"), args.pop("lengths"), args.pop("characters"), **args)

@@ -25,7 +25,8 @@ uncertainty (Kendall, Gal & Cipolla, 2018): :math:`L = \sum_t c_t e^{-s_t} L_t +
 Every model here returns a dict ``{task: logits}`` in training and evaluation mode alike.
 :func:`fit_multitask` (:mod:`~tlearn.multitask.training`) trains any of them with :class:`MultiTaskLoss` and
 :func:`tlearn.train.fit`; :func:`evaluate_multitask` scores them on data whose targets are a dict
-``{task: int64 tensor}``; :func:`lambda_sweep` measures the soft-sharing dial.
+``{task: int64 tensor}``; :func:`lambda_sweep` measures the soft-sharing dial; :func:`next_point_tasks` (:mod:`~tlearn.multitask.trajectory`)
+makes pen trajectories a two-task problem: the character, and where the pen goes next.
 """
 
 from .base import multitask_tensors
@@ -35,6 +36,7 @@ from .hard import HardSharing
 from .soft import SoftSharing, parameter_distance, squared_parameter_distance
 from .sweep import lambda_sweep
 from .training import MultiTaskLoss, fit_multitask
+from .trajectory import next_point_tasks
 from .weighting import FixedWeighting, UncertaintyWeighting
 
 __all__ = [
@@ -48,6 +50,7 @@ __all__ = [
     "fit_multitask",
     "lambda_sweep",
     "multitask_tensors",
+    "next_point_tasks",
     "param_groups",
     "parameter_distance",
     "predict_multitask",
