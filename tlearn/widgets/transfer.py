@@ -55,13 +55,15 @@ def fine_tune_panel(make_model, train, test, *, n_blocks: int, budgets=(1, 5, 20
 
 
 def probe_panel(train_features: dict, train_labels, test_features: dict, test_labels, *, kind: str = "linear",
-                method: str = "pca", seed: int = 0, **probe_kwargs) -> W.VBox:
+                method: str = "pca", seed: int = 0, budgets=None, **probe_kwargs) -> W.VBox:
     """Pick a layer and a probe: the probe is fitted on that layer's cached training features
     (:func:`tlearn.features.fit_probe`), and the test features are drawn in 2-D, coloured by class, with
-    the probe's test accuracy in the title."""
+    the probe's test accuracy in the title. With ``budgets`` (labels per class, e.g. ``(1, 5, 20)``) the
+    training features are a pool and a *labels/class* control picks that many examples of every class from
+    it (:func:`tlearn.features.per_class_indices` with ``seed``)."""
     import torch
 
-    from ..features import fit_probe, probe_accuracy
+    from ..features import fit_probe, per_class_indices, probe_accuracy
     from ..viz import plot_embedding
 
     layers = list(train_features)
@@ -69,22 +71,33 @@ def probe_panel(train_features: dict, train_labels, test_features: dict, test_la
         raise ValueError("train_features is empty; pass what extract_features returns")
     layer = W.Dropdown(options=layers, value=layers[-1], description="layer")
     probe = W.ToggleButtons(options=["linear", "mlp"], value=kind, description="probe")
+    controls = {"layer": layer, "probe": probe}
+    if budgets is not None:
+        budgets = [int(b) for b in budgets]
+        if not budgets:
+            raise ValueError("budgets is empty; give the label budgets the panel offers, e.g. (1, 5, 20), or None")
+        controls["labels"] = W.Dropdown(options=budgets, value=budgets[min(1, len(budgets) - 1)],
+                                        description="labels/class")
     output = make_output()
     results = {}
 
     def figure():
-        n_classes = int(torch.as_tensor(train_labels).max()) + 1
-        fitted = fit_probe(train_features[layer.value], train_labels, kind=probe.value, n_classes=n_classes,
+        labels = torch.as_tensor(train_labels)
+        n_classes = int(labels.max()) + 1
+        idx = per_class_indices(labels, controls["labels"].value, seed=seed) if budgets else torch.arange(len(labels))
+        fitted = fit_probe(train_features[layer.value][idx], labels[idx], kind=probe.value, n_classes=n_classes,
                            seed=seed, **probe_kwargs)
         accuracy = probe_accuracy(fitted, test_features[layer.value], test_labels)
-        results[(layer.value, probe.value)] = accuracy
+        key = (layer.value, probe.value) + ((controls["labels"].value,) if budgets else ())
+        results[key] = accuracy
         dim = test_features[layer.value].shape[1]
-        title = f"{layer.value} ({dim} features): {probe.value} probe, test accuracy {accuracy:.3f}"
+        title = (f"{layer.value} ({dim} features): {probe.value} probe"
+                 + (f", {controls['labels'].value} labels/class" if budgets else "") + f", test accuracy {accuracy:.3f}")
         return plot_embedding(test_features[layer.value], test_labels, method=method, seed=seed, title=title)
 
-    layer.observe(lambda change: _redraw(output, figure), names="value")
-    probe.observe(lambda change: _redraw(output, figure), names="value")
+    for control in controls.values():
+        control.observe(lambda change: _redraw(output, figure), names="value")
     _redraw(output, figure)
-    panel = _panel({"layer": layer, "probe": probe}, output)
+    panel = _panel(controls, output)
     panel.results = results
     return panel
