@@ -769,7 +769,7 @@ def test_the_readme_python_calls_run_as_written(tmp_path, monkeypatch):
     _write_folder(tmp_path / "my_alphabets" / "train", classes=tuple("abcdefghijklmnopqrstu"), per_class=6)
     _write_folder(tmp_path / "my_alphabets" / "test", classes=tuple("vwxyz"), per_class=16)
     code = _readme_block("python")
-    for big, small in [("steps=2000", "steps=2"), ("n_episodes=600", "n_episodes=3")]:
+    for big, small in [("steps=4000", "steps=2"), ("n_episodes=600", "n_episodes=3")]:
         assert big in code, big
         code = code.replace(big, small)
     monkeypatch.chdir(tmp_path)
