@@ -7,6 +7,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -21,15 +23,16 @@
 #
 # [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/tlearn-course/tlearn/main?labpath=notebooks%2F00_tour.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/tlearn-course/tlearn/blob/main/notebooks/00_tour.ipynb) <!-- badges -->
 #
-# Runtime: about 15 s on a 2-core laptop CPU (plus about 20 s the very first time, to draw the Glyphs
+# Runtime: about 20 s on a 2-core laptop CPU (plus about 20 s the very first time, to draw the Glyphs
 # sets and cache them). No download, no GPU.
 #
 # ## What you will learn
 # - The three offline data worlds: **Glyphs** (a procedural Omniglot), **digits** (synthetic, real,
-#   textured, two at a time) and **two moons** (2-D domain shift).
-# - Why Glyphs is a fair stand-in for Omniglot: a nearest-neighbour baseline measured on it.
+#   textured, two at a time) and **two moons** (2-D domain shift), and what each is *not*.
+# - How Glyphs is calibrated against real Omniglot: pixel nearest neighbour on Vinyals et al.'s protocol,
+#   measured in this run beside the published figures.
 # - What an **episode** is, and the **backbones** every later notebook uses.
-# - How each notebook is laid out, and how to switch one to real data on a GPU.
+# - How each notebook is laid out, which `DATASET` values each accepts, and how to scale one up.
 
 # %% tags=["remove-cell"]
 try:  # on Colab tlearn is missing: install it from the repository (elsewhere this cell does nothing)
@@ -42,8 +45,9 @@ except ModuleNotFoundError:
 
 # %% tags=["parameters"]
 SEED = 0            # one seed gives the same numbers, run after run
-DATASET = "glyphs"  # the offline default; "omniglot" uses torchvision's real Omniglot (needs a network)
-SIZE = "quick"      # "quick" for a laptop CPU; "full" for more test episodes on a GPU
+DATASET = "glyphs"  # "glyphs" offline; "omniglot" also reruns the calibration on real Omniglot (read from disk,
+                    # or downloaded once into the cache folder)
+SIZE = "quick"      # "quick" for a laptop CPU; "full" for more calibration episodes on a GPU
 DEVICE = "auto"     # cuda, then mps, then cpu
 
 # %%
@@ -51,15 +55,22 @@ import time
 
 import matplotlib.pyplot as plt
 import torch
+from IPython.display import Markdown, display
 
 import tlearn
 from tlearn import backbones, data, samplers, viz, widgets
-from tlearn.fewshot import PixelNearestNeighbour, evaluate_episodes
+from tlearn.data.calibration import PUBLISHED, TOLERANCE, pixel_nn_calibration
+from tlearn.data.digits import TEXTURE_PHOTOS
+from tlearn.data.folders import load_data
+from tlearn.fewshot import PixelNearestNeighbour
 from tlearn.train import count_parameters, get_device, seed_everything
 
+if DATASET not in ("glyphs", "omniglot"):
+    raise ValueError(f"DATASET must be 'glyphs' (offline) or 'omniglot' (real, for the calibration), got {DATASET!r}; "
+                     "folders of your own images are notebook 05's DATASET = 'folder:/path'")
 seed_everything(SEED)
 device = get_device(DEVICE)
-N_EPISODES = 600 if SIZE == "quick" else 2000
+N_EPISODES = 1000 if SIZE == "quick" else 5000  # Vinyals' protocol: at least 1,000 fixed episodes
 print(f"tlearn {tlearn.__version__}, torch {torch.__version__}, device: {device}")
 
 # %% [markdown]
@@ -112,9 +123,10 @@ viz.plot_trajectory(evaluation.trajectories[i], evaluation.lengths[i], steps=3,
                     title=f"{evaluation.classes[evaluation.targets[i]]}, drawn stroke by stroke");
 
 # %% [markdown]
-# Each character also has a **description**: an attribute vector saying what a person could say about it
-# without drawing it (how many strokes, which kinds, loops, extent). Notebook 06 recognises characters
-# from these descriptions alone (zero-shot learning).
+# Each character also has a **description**: an attribute vector (how many strokes, which kinds, loops,
+# extent). Notebook 06 recognises characters from these descriptions alone (zero-shot learning). They are
+# the generator's own noise-free values, read off the program that drew the character, not what a person
+# looking at the drawings would annotate.
 
 # %%
 c = int(evaluation.targets[i])
@@ -122,34 +134,56 @@ description = {name: round(float(v), 2) for name, v in zip(evaluation.attribute_
 print(evaluation.classes[c], description)
 
 # %% [markdown]
-# ## 2. Is Glyphs as hard as Omniglot? A nearest-neighbour check
+# ## 2. Is Glyphs as hard as Omniglot? Pixel nearest neighbour on Vinyals' protocol
 #
 # A **5-way 1-shot episode** shows one drawing of each of 5 new characters (the *support* set) and asks
 # which of them each further drawing (a *query*) shows. The simplest answer compares raw pixels: predict
-# the support image at the smallest Euclidean distance. On real Omniglot at 28x28 this gets about 40%
-# when the five characters come from one alphabet. If it were near 100% the drawers would be too tidy
-# and every method would look good; near 20% (chance) the task would be noise.
+# the support image at the smallest Euclidean distance. Vinyals et al. (2016, Table 1) report this
+# baseline for Omniglot at 28x28, on characters never seen in training, **the N classes of each episode
+# drawn across all test alphabets**: 41.7% 5-way 1-shot, 63.2% 5-shot, 26.7% 20-way 1-shot, 42.6%
+# 5-shot. Glyphs' drawer noise was tuned until the same measurement on its evaluation alphabets lands
+# within 4 points of each figure. Near 100% the drawers would be too tidy and every method would look
+# good; near chance the task would be noise.
 #
-# Every test below uses the same 600 fixed episodes per protocol, and reports a 95% interval over them.
+# Here the calibration is rerun: the same fixed episodes per protocol, 5 queries per class (the paper does
+# not say how many; the expected accuracy does not depend on it), a 95% interval over episodes. With
+# `DATASET = "omniglot"` it also runs on real Omniglot's evaluation alphabets, read from the cache folder.
 
 # %%
-nn_baseline = PixelNearestNeighbour()
-nn_within = evaluate_episodes(nn_baseline, evaluation, n_way=5, k_shot=1, q_query=5, n_episodes=N_EPISODES,
-                              seed=SEED, within_groups=True)
-nn_across = evaluate_episodes(nn_baseline, evaluation, n_way=5, k_shot=1, q_query=5, n_episodes=N_EPISODES,
-                              seed=SEED)
-print(f"pixel nearest neighbour, {nn_within.protocol}: {nn_within}")
-print(f"pixel nearest neighbour, {nn_across.protocol}: {nn_across}")
+worlds = {"Glyphs": evaluation}
+if DATASET == "omniglot":  # real Omniglot's 20 evaluation alphabets, resized to 28x28 (1 is ink)
+    worlds["Omniglot (your copy)"] = load_data("omniglot", "evaluation", progress=False)
+start = time.perf_counter()
+calibration = {name: pixel_nn_calibration(world, n_episodes=N_EPISODES, seed=SEED) for name, world in worlds.items()}
+calibration_seconds = time.perf_counter() - start
+calibration_rows = [
+    {"protocol": f"{n}-way {k}-shot", **{f"{name}, this run": str(rows[j].accuracy) for name, rows in calibration.items()},
+     "Omniglot, Vinyals et al. 2016": f"{100 * PUBLISHED[n, k]:.1f} %",
+     "Glyphs - Omniglot (points)": f"{100 * calibration['Glyphs'][j].gap:+.1f}"}
+    for j, (n, k) in enumerate(PUBLISHED)]
+print(f"{N_EPISODES} fixed episodes per protocol and world in {calibration_seconds:.1f} s")
 
 # %% [markdown]
-# One of those episodes, with the nearest-neighbour prediction above each query (green right, red wrong):
+# The published figures draw classes across alphabets. Episodes whose classes all come from **one**
+# alphabet are a harder protocol (its characters share strokes and style), used in notebook 05:
+
+# %%
+world_name, world = list(worlds.items())[-1]  # the real set when DATASET = "omniglot", else Glyphs
+within = pixel_nn_calibration(world, [(5, 1)], n_episodes=N_EPISODES, seed=SEED, within_groups=True)[0].accuracy
+across = calibration[world_name][0].accuracy
+print(f"{world_name}, pixel nearest neighbour 5-way 1-shot: {within} within one alphabet, {across} across "
+      f"alphabets ({100 * (across.mean - within.mean):.1f} points harder within)")
+
+# %% [markdown]
+# One within-alphabet Glyphs episode, with the nearest-neighbour prediction above each query (green right,
+# red wrong):
 
 # %%
 sampler = samplers.EpisodeSampler(evaluation, n_way=5, k_shot=1, q_query=3, n_episodes=1, seed=SEED,
                                    within_groups=True)
 episode = next(iter(sampler))
-pred = nn_baseline.logits_from_embeddings(episode.support.flatten(1), episode.support_labels,
-                                          episode.query.flatten(1)).argmax(1)
+pred = PixelNearestNeighbour().logits_from_embeddings(episode.support.flatten(1), episode.support_labels,
+                                                      episode.query.flatten(1)).argmax(1)
 viz.plot_episode(episode, pred);
 
 # %% [markdown]
@@ -157,8 +191,8 @@ viz.plot_episode(episode, pred);
 #
 # Rows, top to bottom: **SynDigits** (digits rendered from the fonts matplotlib ships, random size,
 # rotation, position and thickness), the same with colour and clutter, **HandDigits** (scikit-learn's
-# 1,797 real handwritten scans), and HandDigits **textured** with photo patches after MNIST-M. Training on
-# one row and testing on another is a domain shift; notebook 03 closes the gap.
+# real handwritten scans), and HandDigits **textured** with photo patches after MNIST-M. Training on
+# one row and testing on another is a domain shift; notebooks 03a and 03b close the gap.
 
 # %%
 start = time.perf_counter()
@@ -175,7 +209,7 @@ viz.image_grid(torch.cat(rows), nrow=10, suptitle="SynDigits · coloured + clutt
 
 # %% [markdown]
 # **MultiDigits** puts two digits on one canvas, a label for each: two tasks that share what a digit looks
-# like (notebook 04). **Two moons** and a rotated copy show a domain shift you can see (notebook 03).
+# like (notebook 04). **Two moons** and a rotated copy show a domain shift you can see (notebook 03a).
 
 # %%
 fig, axes = plt.subplots(1, 4, figsize=(12, 2.6), gridspec_kw={"width_ratios": [1.4, 1.4, 1.4, 1.2]})
@@ -189,6 +223,25 @@ axes[3].scatter(*Xs.T, c=ys, cmap="coolwarm", s=6, label="source")
 axes[3].scatter(*Xt.T, c=yt, cmap="coolwarm", s=6, marker="x", alpha=0.5, label="target (rotated 35°)")
 axes[3].legend(fontsize=7), axes[3].set_title("two moons", fontsize=9)
 fig.tight_layout()
+
+# %% [markdown]
+# ## What each world is, and what it is not
+#
+# Every result in this course is measured on these worlds. Read a number with its world in mind:
+
+# %%
+glyph_gaps = ", ".join(f"{r.n_way}-way {r.k_shot}-shot {100 * r.accuracy.mean:.1f}% vs {100 * r.published:.1f}%"
+                       for r in calibration["Glyphs"])
+Markdown(f"""
+| world | what it is | what it is not |
+|---|---|---|
+| **Glyphs** | {len(background.alphabet_names)} background and {len(evaluation.alphabet_names)} evaluation alphabets drawn by a program, {int(torch.bincount(evaluation.targets)[0])} drawers per character; pixel nearest neighbour in this run, Glyphs vs Omniglot (Vinyals et al. 2016): {glyph_gaps} | not Omniglot: strokes, alphabets and drawers are generated, so a method's number here says how it ranks, not what it scores on real handwriting |
+| **Glyphs attributes** | per-character vectors of {len(evaluation.attribute_names)} values (strokes, primitives, loops, extent) | the generator's own noise-free values, not human annotations: zero-shot here is easier than from what people write down |
+| **SynDigits** | {len(syn)} digits here, rendered from the fonts matplotlib ships with random size, rotation, position and thickness | in the spirit of Ganin and Lempitsky's SynDigits (2015), not the same set: other fonts, other renderer |
+| **HandDigits** | scikit-learn's {len(hand)} real handwritten digits, {tuple(hand.images.shape[2:])} after resizing | written by 13 people only, and no writer ids are recorded: every split shares writers between the labelled pool and the test set, so test accuracy overstates accuracy on a new writer |
+| **textured digits** | digits blended with patches of the {len(TEXTURE_PHOTOS)} photographs scikit-image ships, after MNIST-M | not MNIST-M: MNIST-M cuts its patches from the 500 photographs of BSDS500, so its backgrounds vary far more |
+| **two moons** | 2-D points and a rotated copy | a picture of a shift, not a benchmark |
+""")
 
 # %% [markdown]
 # ## 4. Backbones
@@ -209,9 +262,8 @@ nets = {
 backbone_rows = []
 for name, (net, x) in nets.items():
     out = net.eval()(x, background.lengths[:8]) if "GRU" in name else net.eval()(x)
-    backbone_rows.append({"backbone": name, "input": str(list(x.shape[1:])), "out_features": net.out_features,
+    backbone_rows.append({"backbone": name, "input": str(list(x.shape[1:])), "output": str(list(out.shape[1:])),
                           "parameters": count_parameters(net)})
-    assert out.shape == (8, net.out_features)
 viz.results_table(backbone_rows, title="Backbones")
 
 # %% [markdown]
@@ -239,73 +291,101 @@ print(f"Conv4 training: {images_per_second:.0f} images per second (median of 5 s
 
 # %%
 panel = widgets.glyph_browser(evaluation)
-widgets.drive(panel, alphabet=4, character=7)  # what a user would do; any callback error fails the run
 panel
+
+# %% tags=["remove-cell"]
+widgets.drive(panel, alphabet=4, character=7)  # a user's choice, made headless: any callback error fails the run
 
 # %% [markdown]
 # ## 6. Results
+#
+# Pixel nearest neighbour on the evaluation alphabets, classes across alphabets, beside Omniglot's
+# published figures (all measured in this run except the published column):
 
 # %% tags=["results"]
-results = viz.results_table([
+display(viz.results_table([
     {"world": "Glyphs background", "images": len(background), "classes": background.n_classes,
-     "groups": len(background.alphabet_names), "note": "20 drawers per character"},
+     "groups": len(background.alphabet_names), "built in": f"{glyph_seconds:.1f} s (both Glyphs splits)"},
     {"world": "Glyphs evaluation", "images": len(evaluation), "classes": evaluation.n_classes,
-     "groups": len(evaluation.alphabet_names), "note": f"pixel NN 5-way 1-shot: {nn_within} within, {nn_across} across alphabets"},
-    {"world": "SynDigits (here)", "images": len(syn), "classes": 10, "groups": None, "note": "fonts shipped with matplotlib"},
-    {"world": "HandDigits", "images": len(hand), "classes": 10, "groups": None, "note": "real scans (scikit-learn)"},
-    {"world": "MultiDigits (here)", "images": len(multi), "classes": "10 + 10", "groups": None, "note": "two tasks"},
-], title=f"Data worlds (Glyphs in {glyph_seconds:.1f} s, digits in {digit_seconds:.1f} s)")
-results
+     "groups": len(evaluation.alphabet_names), "built in": ""},
+    *[{"world": name, "images": len(w), "classes": w.n_classes, "groups": len(w.groups.unique()), "built in": ""}
+      for name, w in worlds.items() if name != "Glyphs"],
+    {"world": "SynDigits (here)", "images": len(syn), "classes": 10, "groups": None,
+     "built in": f"{digit_seconds:.1f} s (all digit sets)"},
+    {"world": "HandDigits", "images": len(hand), "classes": 10, "groups": None, "built in": ""},
+    {"world": "MultiDigits (here)", "images": len(multi), "classes": "10 + 10", "groups": None, "built in": ""},
+], title="Data worlds"))
+viz.results_table(calibration_rows, title=f"Pixel 1-NN, {N_EPISODES} fixed episodes per protocol (seed {SEED}), "
+                                          "classes across alphabets, 28x28")
 
 # %% [markdown]
 # ## 7. What the text claimed, checked
+#
+# On Glyphs every protocol lands within 4 points of the published figure. On real Omniglot the bound is
+# relaxed to 6 points: the paper does not say how it resized the 105x105 scans to 28x28, and the resizing
+# moves these figures by a few points. Within-alphabet episodes are harder than the paper's across-alphabet
+# ones, by at least a point on Glyphs at 1,000 episodes (and in the same direction on real data).
 
 # %%
 # Glyphs has Omniglot's shape: >= 30 background and >= 20 evaluation alphabets, 20 drawers per character
 assert len(background.alphabet_names) >= 30 and len(evaluation.alphabet_names) >= 20
 assert background.n_classes >= 600 and torch.all(torch.bincount(background.targets) == 20)
-# calibrated: pixel NN well above chance (20%) and far from solved, in the range real Omniglot gives
-assert 0.35 <= nn_within.mean <= 0.65, nn_within
-# within-alphabet episodes are harder than episodes drawn across alphabets
-assert nn_within.mean < nn_across.mean, (nn_within, nn_across)
-# every backbone's output length is its .out_features (checked in the loop above) and Conv4 gives 64
-assert backbone_rows[0]["out_features"] == 64
+# calibrated: pixel 1-NN within 4 points of Vinyals et al.'s Omniglot figure on every protocol (6 on real data)
+for name, rows in calibration.items():
+    for r in rows:
+        assert abs(r.gap) <= (TOLERANCE if name == "Glyphs" else 0.06), (name, r.n_way, r.k_shot, r.accuracy)
+# within-alphabet episodes are harder than across-alphabet ones: by >= 1 point on Glyphs, by > 0 on real data
+assert across.mean - within.mean >= (0.01 if world_name == "Glyphs" else 0.0), (within, across)
 
 # %% [markdown]
 # ## 8. How every notebook is laid out, and how to scale one up
 #
-# Notebooks 01–07 follow one plan: **goals** → a **parameters** cell → the **idea** in words and one
-# equation → code that calls `tlearn` → a **static figure**, then a **panel** for the same thing → a
-# **results table** with the method next to its baselines and bounds, all computed in that run → **assert**
-# cells that back every claim the text makes → **summary and exercises**.
+# Notebooks 01–07 follow one plan: **goals** → a **parameters** cell → the **idea** in words and its
+# equation as the paper writes it → **the method in plain PyTorch**, asserted equal to `tlearn` → a
+# **static figure**, then a **panel** for the same thing → a **results table** with the method next to its
+# baselines and bounds, all computed in that run → **assert** cells that back every claim the text makes →
+# **summary and exercises**.
 #
-# The parameters cell is the one place to change. To run a notebook on real data on a GPU:
+# The parameters cell is the one place to change. `SIZE = "full"` runs more steps and episodes (meant for a
+# GPU, `DEVICE = "auto"` picks it); `DATASET` switches the data, and each notebook accepts its own values:
 #
-# ```python
-# DATASET = "omniglot"   # or "mnist", "usps", "svhn", "cifar10", or "folder:/path/to/your/images"
-# SIZE = "full"          # more steps and test episodes
-# DEVICE = "auto"        # picks the GPU
-# ```
+# | notebook | `DATASET` values | what changes |
+# |---|---|---|
+# | 00_tour | `"glyphs"`, `"omniglot"` | `"omniglot"` reruns the calibration on real Omniglot's evaluation alphabets |
+# | 01_fine_tuning | `"glyphs"`, `"cifar10"` | `"cifar10"`: an ImageNet ResNet-18 fine-tuned on a CIFAR-10 subset (the far target only; the GRU section stays on Glyphs) |
+# | 02_feature_extraction | `"glyphs"`, `"cifar10"` | `"cifar10"`: an ImageNet ResNet-18's features probed on a CIFAR-10 subset (far target only) |
+# | 03a_domain_adaptation | `"digits"`, `"real"` | `"digits"`: SynDigits → HandDigits; `"real"`: MNIST → USPS |
+# | 03b_domain_adaptation_textured | `"digits"`, `"real"` | `"digits"`: HandDigits → textured; `"real"`: MNIST → textured MNIST |
+# | 04_multi_task | `"syndigits"`, `"handdigits"`, `"mnist"`, `"usps"` | the digits the two-digit canvases are made of |
+# | 05_few_shot | `"glyphs"`, `"omniglot"`, `"folder:/path"` | the background/evaluation classes; a folder with `background/` and `evaluation/` subfolders is split by them |
+# | 06_zero_shot | `"glyphs"` only (`DIGITS`: `"handdigits"`, `"mnist"`, `"usps"`) | zero-shot needs class descriptions; `DIGITS` picks the hand-described digits |
+# | 07_which_technique | `"glyphs"` only (`DIGITS`: `"handdigits"`, `"usps"`) | `DIGITS` picks target B |
 #
-# Real datasets download once into `~/.cache/tlearn/real` (set `TLEARN_CACHE` to move it). Without a
-# network, the call fails within seconds and names the offline default to use instead:
+# Real datasets already on disk under `~/.cache/tlearn/real` (set `TLEARN_CACHE` to move it), in
+# torchvision's layout, are used as they are; for Omniglot that is the extracted folders
+# `omniglot-py/images_background/` and `images_evaluation/`. Missing files are downloaded once; without a
+# network (or with `TLEARN_OFFLINE=1`) the call fails within seconds with an `OfflineError` that names the
+# offline default:
 
 # %%
 if DATASET == "glyphs":
-    print("offline default: Glyphs. Real datasets available behind DATASET:", ", ".join(sorted(data.REAL_DATASETS)))
+    print(f"offline default: Glyphs. DATASET = 'omniglot' reads real Omniglot from {data.cache_dir() / 'real'}")
 else:
-    real = data.load(DATASET)  # raises OfflineError, naming the offline default, if there is no network
-    print(real)
+    print(worlds["Omniglot (your copy)"])
 
 # %% [markdown]
 # ## Summary
 # - Glyphs, digits and moons are generated (or shipped) by the package: every notebook runs offline.
-# - On Glyphs, 5-way 1-shot by pixel nearest neighbour lands in Omniglot's range, and within-alphabet
-#   episodes are harder: learning has room to show what it adds.
+# - On Vinyals' protocol (classes across alphabets, 28x28, 1,000 fixed episodes), pixel nearest neighbour
+#   on Glyphs lands within 4 points of Omniglot's published figures on all four protocols (the table above);
+#   episodes within one alphabet are harder still.
+# - Each world stands in for a real one and says where it differs: generated glyphs and attributes, font
+#   digits, 13 writers, 19 photographs.
 # - All backbones expose `.out_features`; one Conv4 training step rate on this machine is printed above.
 #
 # ## Exercises
-# 1. Build Glyphs with `noise=0.5` and `noise=2.0` (`data.glyphs("evaluation", noise=...)`) and measure the
-#    nearest-neighbour accuracy again. Which setting looks most like real handwriting?
+# 1. Build Glyphs with `noise=0.5` and `noise=2.0` (`data.glyphs("evaluation", noise=...)`) and rerun
+#    `pixel_nn_calibration` on each. How far does each move from Omniglot's figures?
 # 2. Count how many evaluation characters have a loop (`attribute_names` has `has_loop`).
-# 3. Measure 20-way 1-shot nearest-neighbour accuracy. How does it compare with the 5-way figure?
+# 3. Run `pixel_nn_calibration(evaluation, within_groups=True)`: how much harder is each protocol within
+#    one alphabet? Which protocol loses most, and why?
