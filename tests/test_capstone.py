@@ -11,9 +11,14 @@ from scipy import stats
 from tlearn import features, results, viz, widgets
 from tlearn.compare import (
     ALL,
+    SOURCE_CLAIMS,
     Comparison,
     budget_phrase,
     budget_text,
+    claims_markdown,
+    guide_numbers,
+    practitioner_guide,
+    source_text_claims,
     t_interval_95,
     wilson_interval_95,
 )
@@ -281,3 +286,83 @@ def test_panel_recommends_within_the_limits_and_follows_the_target(comparison):
 def test_panel_needs_runs():
     with pytest.raises(ValueError, match="no runs yet"):
         widgets.technique_panel(Comparison())
+
+
+# --- the guide and the source text's claims, in words ---------------------------------------------------
+NEAR, FAR = "A: near", "B: far"
+FROZEN, TRAINED = ["heads", "linear probe"], ["fine-tuning", "from scratch"]
+
+
+def _two_targets(far_fine_tuning=(0.50, 0.80, 0.95)):
+    """A near target where frozen features win and a far one where fine-tuning does (by default)."""
+    c = Comparison()
+    c.add(NEAR, "zero-shot", 0, 0.25, seconds=1.0, n_test=100)
+    c.add(FAR, "dann", 0, 0.60, seconds=20.0, n_test=100)
+    table = {  # technique: (near at 1, 5, all), (far at 1, 5, all), seconds
+        "heads": ((0.70, 0.85, 0.90), (0.40, 0.60, 0.80), 0.01),
+        "linear probe": ((0.65, 0.86, 0.92), (0.35, 0.62, 0.85), 0.1),
+        "fine-tuning": ((0.60, 0.80, 0.88), far_fine_tuning, 5.0),
+        "from scratch": ((0.20, 0.50, 0.85), (0.20, 0.45, 0.90), 4.0),
+    }
+    for name, (near, far, seconds) in table.items():
+        for target, accs in ((NEAR, near), (FAR, far)):
+            for k, acc in zip((1, 5, ALL), accs):
+                for delta in (-0.01, 0.0, 0.01):  # three draws with mean acc
+                    c.add(target, name, k, acc + delta, seconds=seconds, n_test=100)
+    return c
+
+
+def test_mean_seconds_and_best():
+    c = _two_targets()
+    assert c.mean(NEAR, "heads", 1) == pytest.approx(0.70) and c.seconds(FAR, "fine-tuning", 5) == pytest.approx(5.0)
+    assert c.best(NEAR, FROZEN + TRAINED, 5) == "linear probe" and c.best(FAR, FROZEN + TRAINED, 5) == "fine-tuning"
+    with pytest.raises(ValueError, match="techniques is empty"):
+        c.best(NEAR, [], 5)
+
+
+def test_guide_numbers_by_hand():
+    c = _two_targets()
+    n = guide_numbers(c, (NEAR, FAR), frozen=FROZEN, trained=TRAINED)
+    assert n["budgets"] == {NEAR: [1, 5, ALL], FAR: [1, 5, ALL]}
+    assert n["best"][NEAR, 1] == "heads" and n["best"][FAR, ALL] == "fine-tuning"
+    assert n["frozen_gap"][NEAR, 5] == pytest.approx(0.0) and n["frozen_gap"][FAR, 5] == pytest.approx(0.18)
+    assert n["scratch_gap"][NEAR, 1] == pytest.approx(0.50) and n["scratch_gap"][FAR, ALL] == pytest.approx(0.05)
+    assert n["speedup"] == {NEAR: pytest.approx(50.0), FAR: pytest.approx(50.0)}
+
+
+def test_practitioner_guide_says_what_the_numbers_say():
+    c = _two_targets()
+    sentences, n = practitioner_guide(c, NEAR, FAR, zero_shot="zero-shot", adaptation="dann", frozen=FROZEN,
+                                      trained=TRAINED, chance=0.05)
+    assert len(sentences) == 5 and n["zero_shot"] == pytest.approx(0.25) and n["adaptation"] == pytest.approx(0.6)
+    assert "names 25% of the near's test images, 5.0x chance" in sentences[0] and "(heads: 70%)" in sentences[0]
+    assert "dann reaches 60% on the far, better than one label per class (fine-tuning: 50%)" in sentences[1]
+    assert "heads on the near (70%), which trains nothing" in sentences[2] and "50 points and 30 points" in sentences[2]
+    assert "fine-tuning on the far (50%), 10 points ahead of the best frozen technique" in sentences[2]
+    assert "a frozen technique is the best at every budget on the near" in sentences[3]
+    assert "at most 18 points behind the best on the far" in sentences[3] and "at least 50x faster" in sentences[3]
+    assert "5 labels per class on the far, all labels on the far" in sentences[3]
+    assert "closes in on the near (50 points behind the best with 1 label per class, 7 points with all labels)" \
+        in sentences[4]
+    flat = _two_targets(far_fine_tuning=(0.30, 0.50, 0.70))  # fine-tuning never best
+    assert "Fine-tuning never comes out on top" in practitioner_guide(
+        flat, NEAR, FAR, zero_shot="zero-shot", adaptation="dann", frozen=FROZEN, trained=TRAINED, chance=0.05)[0][3]
+
+
+def test_source_text_claims_from_the_numbers():
+    c = _two_targets()
+    ft, fe = source_text_claims(c, NEAR, FAR, [5, ALL])
+    assert ft["says"].startswith("fine-tuning is particularly effective") and fe["says"] == SOURCE_CLAIMS[1]
+    assert ft["lead"][NEAR] == pytest.approx([0.30, 0.03]) and ft["lead"][FAR] == pytest.approx([0.35, 0.05])
+    assert fe["lead"][NEAR] == pytest.approx([0.06, 0.04]) and fe["lead"][FAR] == pytest.approx([-0.18, -0.10])
+    assert not ft["holds"] and not fe["holds"]  # the far target gains more from fine-tuning, and from its start
+    assert fe["measured"].startswith("Does not hold in this run: the linear probe's lead over fine-tuning: near: "
+                                     "+6.0 points with 5 labels per class, +4.0 points with all labels; far: -18.0")
+    assert "Frozen features are worth most where they were learnt" in fe["why"]
+    # the claims hold when the numbers turn: fine-tuning worse on the far target than the probe
+    turned = _two_targets(far_fine_tuning=(0.10, 0.30, 0.50))
+    ft, fe = source_text_claims(turned, NEAR, FAR, [5, ALL])
+    assert ft["holds"] and fe["holds"] and ft["measured"].startswith("Holds in this run")
+    box = claims_markdown([ft, fe]).splitlines()
+    assert box[0] == "| The source text says | We measured | Why |" and len(box) == 4
+    assert box[2].startswith("| \u201cfine-tuning is particularly effective when the new task has a similar data")

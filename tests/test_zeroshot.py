@@ -305,6 +305,23 @@ def test_standardize_uses_training_statistics():
     torch.testing.assert_close(te, (test - train.mean(0)) / train.std(0))
 
 
+def test_one_shot_reference_matches_a_loop_over_images():
+    features, labels, _ = _toy_world(n_classes=5, n_per_class=6, noise=1.0, seed=2)
+    from tlearn.features import per_class_indices
+
+    want = []
+    for d in range(3):
+        support = per_class_indices(labels, 1, seed=7 + d)  # the draw of the labelled image per class
+        assert torch.bincount(labels[support]).tolist() == [1] * 5
+        per_class = []
+        for c in range(5):
+            hits = [int(labels[support[torch.cdist(features[i:i + 1], features[support]).argmin()]] == c)
+                    for i in torch.nonzero(labels == c).flatten().tolist() if i not in support.tolist()]
+            per_class.append(sum(hits) / len(hits))
+        want.append(sum(per_class) / 5)
+    assert zs.one_shot_reference(features, labels, draws=3, seed=7) == pytest.approx(sum(want) / 3)
+
+
 # --- bad input: one table ----------------------------------------------------------------------------------
 def _fitted(kind):
     features, labels, attrs = _toy_world()

@@ -183,3 +183,25 @@ def mean_predicted_attributes(predicted, targets, classes) -> torch.Tensor:
             raise ValueError(f"class {c} has no images in targets; choose classes that appear in the test set")
         rows.append(p[mask].mean(0))
     return torch.stack(rows)
+
+
+def one_shot_reference(features, targets, draws: int = 5, seed: int = 0) -> float:
+    """What one labelled image per class buys, to weigh a description against: draw one image of every
+    class in ``targets`` as support (draw ``d`` uses seed ``seed + d``), name every other image after its
+    nearest support image (Euclidean distance between ``features`` rows), and average the mean per-class
+    accuracy over ``draws`` draws."""
+    from ..features import per_class_indices
+
+    x = _inputs.matrix("features", features)
+    t = _inputs.labels("targets", targets, len(x))
+    draws = checks.positive_int("draws", draws)
+    accuracies = []
+    for d in range(draws):
+        support = per_class_indices(t, 1, seed=seed + d)
+        query = torch.ones(len(t), dtype=torch.bool)
+        query[support] = False
+        if not query.any():
+            raise ValueError("every class has a single image: no image is left to classify after the support")
+        nearest = torch.cdist(x[query], x[support]).argmin(1)  # the nearest support image's class
+        accuracies.append(_per_class_accuracy(t[support][nearest], t[query]))
+    return float(np.mean(accuracies))
