@@ -802,13 +802,32 @@ def test_next_point_tasks_on_glyphs_is_not_a_function_of_the_character():
 
 
 @pytest.mark.parametrize("kwargs, error", [
-    (dict(sectors=0), ValueError), (dict(min_seen=1.5), ValueError), (dict(lengths=torch.tensor([1, 6])), ValueError),
-    (dict(characters=torch.tensor([1])), ValueError),
+    ({"sectors": 0}, ValueError), ({"min_seen": 1.5}, ValueError), ({"lengths": torch.tensor([1, 6])}, ValueError),
+    ({"characters": torch.tensor([1])}, ValueError),
 ])
 def test_next_point_tasks_rejects_bad_arguments(kwargs, error):
     from tlearn.multitask import next_point_tasks
 
-    args = dict(trajectories=torch.zeros(2, 8, 3), lengths=torch.tensor([6, 6]), characters=torch.tensor([1, 2]))
+    args = {"trajectories": torch.zeros(2, 8, 3), "lengths": torch.tensor([6, 6]), "characters": torch.tensor([1, 2])}
     args.update(kwargs)
     with pytest.raises(error):
         next_point_tasks(args.pop("trajectories"), args.pop("lengths"), args.pop("characters"), **args)
+
+
+def test_next_point_baselines_majority_and_repeat_last_step():
+    from tlearn.multitask import next_point_baselines, next_point_tasks
+
+    straight = torch.zeros(3, 6, 3)
+    straight[:, :, 0] = torch.arange(6.0)  # every drawing goes straight right: repeating the last step is right
+    data = next_point_tasks(straight, torch.full((3,), 6), torch.tensor([0, 1, 2]), seed=0)
+    assert next_point_baselines(data) == {"majority": 1.0, "repeat last step": 1.0}
+
+
+def test_digit_canvases_from_a_named_set_resized():
+    from tlearn.multitask import digit_canvases
+
+    multi = digit_canvases("handdigits", 12, seed=0, size=(16, 32))
+    assert multi.images.shape == (12, 1, 16, 32) and set(multi.tasks) == {"left", "right"}
+    assert torch.equal(digit_canvases("handdigits", 12, seed=0, size=(16, 32)).images, multi.images)
+    with pytest.raises(ValueError):
+        digit_canvases("handdigits", 0)

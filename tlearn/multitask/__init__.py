@@ -30,13 +30,14 @@ makes pen trajectories a two-task problem: the character, and where the pen goes
 """
 
 from .base import multitask_tensors
+from .canvases import digit_canvases
 from .cross_stitch import CrossStitch, param_groups
 from .evaluate import evaluate_multitask, predict_multitask
 from .hard import HardSharing
 from .soft import SoftSharing, parameter_distance, squared_parameter_distance
 from .sweep import lambda_sweep
 from .training import MultiTaskLoss, fit_multitask
-from .trajectory import next_point_tasks
+from .trajectory import next_point_baselines, next_point_tasks
 from .weighting import FixedWeighting, UncertaintyWeighting
 
 __all__ = [
@@ -46,10 +47,12 @@ __all__ = [
     "MultiTaskLoss",
     "SoftSharing",
     "UncertaintyWeighting",
+    "digit_canvases",
     "evaluate_multitask",
     "fit_multitask",
     "lambda_sweep",
     "multitask_tensors",
+    "next_point_baselines",
     "next_point_tasks",
     "param_groups",
     "parameter_distance",

@@ -45,7 +45,25 @@ def next_point_tasks(trajectories: torch.Tensor, lengths: torch.Tensor, characte
     cuts = low + (u * (lengths - low)).long()  # c uniform in low..L-1
     rows = torch.arange(len(lengths))
     step = trajectories[rows, cuts, :2] - trajectories[rows, cuts - 1, :2]  # p_{c+1} - p_c (0-based: cuts, cuts-1)
-    angle = torch.atan2(step[:, 1], step[:, 0]) + math.pi  # in [0, 2 pi]
-    sector = (angle * sectors / (2 * math.pi)).long() % sectors
+    sector = compass_sector(step, sectors)
     seen = torch.arange(trajectories.shape[1])[None, :] < cuts[:, None]
     return (trajectories * seen[..., None], cuts), {"character": characters.long(), "next": sector}
+
+
+def compass_sector(step: torch.Tensor, sectors: int = 8) -> torch.Tensor:
+    """The sector ``floor(S (atan2(dy, dx) + pi) / (2 pi)) mod S`` of each step ``[N, 2]``."""
+    angle = torch.atan2(step[:, 1], step[:, 0]) + math.pi  # in [0, 2 pi]
+    return (angle * sectors / (2 * math.pi)).long() % sectors
+
+
+def next_point_baselines(data, sectors: int = 8) -> dict[str, float]:
+    """Accuracy on the ``next`` task of two rules that learn nothing from the drawings: the most frequent sector
+    of ``data`` itself (``"majority"``), and the sector of the last seen step (``"repeat last step"``).
+    ``data`` is what :func:`next_point_tasks` returns."""
+    (trajectories, cuts), targets = data
+    rows, truth = torch.arange(len(cuts)), targets["next"]
+    if int(cuts.min()) < 2:
+        raise ValueError("repeating the last step needs at least two seen points in every drawing")
+    last = compass_sector(trajectories[rows, cuts - 1, :2] - trajectories[rows, cuts - 2, :2], sectors)
+    return {"majority": float(torch.bincount(truth, minlength=sectors).max()) / len(truth),
+            "repeat last step": float((last == truth).float().mean())}
