@@ -79,3 +79,12 @@ def test_overlaps_is_symmetric_and_matches_the_intervals():
 def test_bad_values_are_rejected(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@pytest.mark.parametrize("accuracy, n, match", [(0.5, 0, "n must be"), (1.5, 10, "accuracy must be"),
+                                                (float("nan"), 10, "accuracy must be"), (0.5, 2.0, "n must be")])
+def test_wilson_rejects_bad_input(accuracy, n, match):
+    from tlearn.results import wilson_interval_95
+
+    with pytest.raises(ValueError, match=match):
+        wilson_interval_95(accuracy, n)

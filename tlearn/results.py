@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import torch
 
+from . import checks
+
 Z_95 = 1.959963984540054  # the 97.5% quantile of the standard normal
 
 
@@ -85,7 +87,8 @@ def from_values(values, protocol: str = "", *, student_t: bool | None = None) ->
 
 def wilson_interval_95(accuracy: float, n: int) -> tuple[float, float]:
     """The 95% Wilson score interval ``(low, high)`` of an accuracy measured on ``n`` test examples."""
-    p = float(accuracy)
+    p = checks.fraction("accuracy", accuracy)
+    n = checks.positive_int("n", n)
     z2 = Z_95 ** 2
     centre = (p + z2 / (2 * n)) / (1 + z2 / n)
     half = Z_95 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
