@@ -322,6 +322,24 @@ def test_one_shot_reference_matches_a_loop_over_images():
     assert zs.one_shot_reference(features, labels, draws=3, seed=7) == pytest.approx(sum(want) / 3)
 
 
+def test_select_eszsl_holds_each_group_out_in_turn():
+    features, labels, attrs = _toy_world(n_classes=12, n_per_class=10, noise=1.0, seed=4)
+    groups = labels // 4  # three groups of four classes
+    grid = [(0.1, 0.1), (10.0, 1.0), (1000.0, 1000.0)]
+    chosen, score = zs.select_eszsl(features, labels, groups, attrs, [0, 2], grid)
+    assert set(score) == set(grid) and chosen == max(score, key=score.get)
+    gamma, lam = grid[1]
+    want = []
+    for v in (0, 2):
+        held = groups == v
+        x_fit, x_val = zs.standardize(features[~held], features[held])
+        model = zs.ESZSL(gamma, lam).fit(x_fit, labels[~held], attrs)
+        want.append(zs.zero_shot_accuracy(model.scores(x_val, attrs), labels[held], torch.arange(4 * v, 4 * v + 4)))
+    assert score[gamma, lam] == pytest.approx(sum(want) / 2)
+    with pytest.raises(ValueError, match="validation group 5 must hold some images"):
+        zs.select_eszsl(features, labels, groups, attrs, [5], grid)
+
+
 # --- bad input: one table ----------------------------------------------------------------------------------
 def _fitted(kind):
     features, labels, attrs = _toy_world()

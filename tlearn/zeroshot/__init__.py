@@ -55,7 +55,7 @@ from .descriptions import (
                       digit_attributes,
                       parse_description,
 )
-from .eszsl import ESZSL, eszsl_weights
+from .eszsl import ESZSL, eszsl_weights, select_eszsl
 from .metrics import (
                       calibrated_stacking,
                       confusion_matrix,
@@ -91,6 +91,7 @@ __all__ = [
                       "one_shot_reference",
                       "parse_description",
                       "per_class_accuracy",
+                      "select_eszsl",
                       "split_classes",
                       "stacking_curve",
                       "standardize",

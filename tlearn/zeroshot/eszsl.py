@@ -94,3 +94,33 @@ class ESZSL:
         """The embedding :math:`V^\\top x` ``[N, A]``: where an image lands in attribute space."""
         self._check_fitted()
         return _inputs.features(features, self.V.shape[0]) @ self.V
+
+
+def select_eszsl(features, labels, groups, class_attributes, validation_groups, grid) -> tuple[tuple, dict]:
+    r"""Choose ESZSL's :math:`(\gamma, \lambda)` from ``grid`` without looking at the test classes: each
+    group of ``validation_groups`` (an alphabet, say) plays unseen in turn, ESZSL is fitted on the images
+    of every other group (features standardized with those images' statistics) and scored by conventional
+    zero-shot accuracy among the held-out group's classes. Returns the pair with the best mean accuracy
+    and ``{(gamma, lam): mean accuracy}``. ``groups`` gives each image's group."""
+    from .metrics import zero_shot_accuracy
+    from .splits import standardize
+
+    x = _inputs.matrix("features", features)
+    y = _inputs.labels("labels", labels, len(x))
+    g = _inputs.labels("groups", groups, len(x))
+    validation_groups, grid = [int(v) for v in validation_groups], [(float(a), float(b)) for a, b in grid]
+    if not validation_groups or not grid:
+        raise ValueError("validation_groups and grid must both be non-empty")
+    for v in validation_groups:
+        if not (g == v).any() or (g == v).all():
+            raise ValueError(f"validation group {v} must hold some images, and not all of them")
+    score = {}
+    for gamma, lam in grid:
+        accuracies = []
+        for v in validation_groups:
+            held = g == v  # this group plays unseen
+            x_fit, x_val = standardize(x[~held], x[held])
+            model = ESZSL(gamma, lam).fit(x_fit, y[~held], class_attributes)
+            accuracies.append(zero_shot_accuracy(model.scores(x_val, class_attributes), y[held], y[held].unique()))
+        score[gamma, lam] = sum(accuracies) / len(accuracies)
+    return max(score, key=score.get), score
