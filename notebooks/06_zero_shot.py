@@ -7,6 +7,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -31,7 +33,9 @@
 #   (descriptions become prototypes).
 # - The **protocol**: seen and unseen classes, hyperparameters chosen on held-out *seen* classes,
 #   conventional zero-shot accuracy, and **generalized** zero-shot (seen, unseen, harmonic mean).
-# - Why models favour seen classes, and how **calibrated stacking** corrects it.
+# - Why models favour seen classes, and how **calibrated stacking** corrects it; you will compute the
+#   harmonic mean yourself and move the stacking constant in a panel.
+# - **ESZSL in plain PyTorch**: its closed form in a few lines of torch, checked against tlearn.
 
 # %% tags=["remove-cell"]
 try:  # on Colab tlearn is missing: install it from the repository (elsewhere this cell does nothing)
@@ -56,9 +60,11 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from IPython.display import Markdown
 
 from tlearn import data, viz, widgets
 from tlearn import zeroshot as zs
+from tlearn.exercises_zeroshot import check_calibrated_harmonic_mean
 from tlearn.features import extract_features
 from tlearn.pretrain import load_pretrained
 from tlearn.samplers import labels_of
@@ -69,8 +75,7 @@ device = get_device(DEVICE)
 if DATASET != "glyphs":
     raise ValueError(f"DATASET={DATASET!r} has no class descriptions; zero-shot learning needs one attribute vector "
                      "per class. Use DATASET='glyphs', and DIGITS='mnist' to run the digit part on real images.")
-N_CLASSES, N_UNSEEN, N_VALIDATION = (100, 25, 20) if SIZE == "quick" else (400, 100, 80)
-PROTO_EPOCHS = 20 if SIZE == "quick" else 40
+N_CLASSES, N_UNSEEN, N_VALIDATION, PROTO_EPOCHS = (100, 25, 20, 20) if SIZE == "quick" else (400, 100, 80, 40)
 LAYER = "blocks.1"    # the backbone block whose output we use as image features (see section 2)
 notebook_start = time.perf_counter()
 print(f"device: {device}; {N_CLASSES} characters, {N_UNSEEN} of them unseen")
@@ -102,13 +107,9 @@ evaluation = data.glyphs("evaluation", seed=SEED)
 attribute_names = evaluation.attribute_names
 example_chars = torch.arange(0, evaluation.n_classes, evaluation.n_classes // 6)[:6]
 example_images = evaluation.images[[int(torch.nonzero(evaluation.targets == c)[0]) for c in example_chars]]
-fig, axes = plt.subplots(1, 2, figsize=(13, 3.6), gridspec_kw={"width_ratios": [1.5, 2.4]})
-axes[0].imshow(torch.cat(list(example_images[:, 0]), 1), cmap="gray_r")
-axes[0].set_xticks(14 + 28 * np.arange(6), [f"c{i}" for i in range(6)]), axes[0].set_yticks([])
-axes[0].set_title("six evaluation characters", fontsize=10)
+viz.image_grid(example_images, nrow=6, titles=[f"c{i}" for i in range(6)], suptitle="six evaluation characters")
 viz.plot_attribute_table(evaluation.attributes[example_chars], attribute_names, [f"c{i}" for i in range(6)],
-                         title="their descriptions", ax=axes[1])
-fig.tight_layout()
+                         title="their descriptions");
 
 # %% [markdown]
 # ## 2. Image features
@@ -131,9 +132,8 @@ keep = torch.randperm(evaluation.n_classes, generator=torch.Generator().manual_s
 glyph_set = evaluation.select_classes(keep)
 features = extract_features(backbone, glyph_set, layers=[LAYER], pool=2, device=DEVICE)[LAYER]
 labels, descriptions = glyph_set.targets, glyph_set.attributes
-feature_seconds = time.perf_counter() - start
 print(f"{glyph_set.n_classes} characters, {len(features)} drawings, features {list(features.shape[1:])}, "
-      f"descriptions {list(descriptions.shape[1:])}, in {feature_seconds:.1f} s")
+      f"descriptions {list(descriptions.shape[1:])}, in {time.perf_counter() - start:.1f} s")
 
 # %% [markdown]
 # ## 3. The protocol: seen, unseen, and validation classes
@@ -181,8 +181,7 @@ start = time.perf_counter()
 dap = zs.DAP(C=0.1).fit(X_train, y_train, descriptions)
 dap_scores = dap.scores(X_test, descriptions)
 dap_acc = zs.zero_shot_accuracy(dap_scores[test_unseen], y_test[test_unseen], unseen)
-print(f"DAP: unseen-class accuracy {dap_acc:.3f} among {len(unseen)} unseen classes "
-      f"(chance {1 / len(unseen):.3f}), {time.perf_counter() - start:.1f} s")
+print(f"DAP: unseen-class accuracy {dap_acc:.3f} (chance {1 / len(unseen):.3f}), {time.perf_counter() - start:.1f} s")
 
 # %% [markdown]
 # What DAP sees in images of unseen characters: the mean predicted probability of each attribute over a
@@ -227,6 +226,32 @@ print(f"ESZSL: gamma = {gamma:g}, lambda = {lam:g} chosen on validation classes 
       f"{time.perf_counter() - start:.1f} s for {len(eszsl_validation)} validation fits and the final one")
 
 # %% [markdown]
+# ### The method in plain PyTorch
+#
+# `zs.ESZSL` is that one line. Here it is in torch alone, in the paper's layout: images and classes as
+# *columns* ($X$ is $d \times m$, $S$ is $A \times z$), while tlearn keeps them as rows and transposes.
+# The labels become $Y \in \{-1, 1\}^{m \times z}$, $+1$ in the column of an image's class. The next cell
+# checks that it gives tlearn's $V$ and the same predictions.
+
+# %% tags=["from-scratch"]
+def eszsl_from_scratch(features, labels, descriptions, gamma, lam):
+    """V = (X X^T + gamma I_d)^-1 X Y S^T (S S^T + lambda I_A)^-1 (Romera-Paredes and Torr 2015, eq. 5)."""
+    classes = labels.unique()                                      # the z seen classes
+    X = features.double().T                                        # X [d, m]: one column per training image
+    S = descriptions[classes].double().T                           # S [A, z]: one column per seen class
+    Y = 2 * (labels[:, None] == classes[None, :]).double() - 1     # Y [m, z]: +1 for the image's class, else -1
+    I_d, I_A = torch.eye(X.shape[0], dtype=X.dtype), torch.eye(S.shape[0], dtype=S.dtype)
+    return torch.linalg.inv(X @ X.T + gamma * I_d) @ X @ Y @ S.T @ torch.linalg.inv(S @ S.T + lam * I_A)
+
+
+V = eszsl_from_scratch(X_train, y_train, descriptions, gamma, lam)   # [d, A]
+scratch_scores = X_test.double() @ V @ descriptions.double().T       # s(x, a_c) = x^T V a_c, every class c
+
+# %%
+assert torch.allclose(V.float(), eszsl.V, rtol=1e-4, atol=1e-5 * float(eszsl.V.abs().max())), "not tlearn's V"
+assert torch.equal(scratch_scores[:, unseen].argmax(1), eszsl_scores[:, unseen].argmax(1))  # the same predictions
+
+# %% [markdown]
 # ## 6. A prototypical zero-shot network
 #
 # A prototypical network (Snell, Swersky and Zemel, NeurIPS 2017) classifies an image by its distance to
@@ -246,8 +271,8 @@ proto = zs.PrototypicalZeroShot(X_train.shape[1], descriptions.shape[1], embeddi
 proto_losses = proto.fit(X_train, y_train, descriptions, epochs=PROTO_EPOCHS, lr=1e-3, seed=SEED).epoch_loss
 proto_scores = proto.scores(X_test, descriptions)
 proto_acc = zs.zero_shot_accuracy(proto_scores[test_unseen], y_test[test_unseen], unseen)
-print(f"prototypical zero-shot: loss {proto_losses[0]:.2f} -> {proto_losses[-1]:.2f}, "
-      f"unseen-class accuracy {proto_acc:.3f}, {time.perf_counter() - start:.1f} s")
+print(f"prototypical: loss {proto_losses[0]:.2f} -> {proto_losses[-1]:.2f}, unseen-class accuracy {proto_acc:.3f}, "
+      f"{time.perf_counter() - start:.1f} s")
 
 # %% [markdown]
 # ## 7. How good is that? Controls and a reference
@@ -269,22 +294,8 @@ shuffled[unseen] = descriptions[unseen[torch.randperm(len(unseen), generator=tor
 shuffled_acc = {name: zs.zero_shot_accuracy(model.scores(X_test[test_unseen], shuffled), y_test[test_unseen], unseen)
                 for name, (model, _) in methods.items()}
 
-X_unseen, y_unseen = X_test[test_unseen], y_test[test_unseen]
-
-
-def one_shot_accuracy(seed):
-    """One random labelled image per unseen class as support; every other image is classified by its
-    nearest support image (Euclidean distance in feature space)."""
-    g = torch.Generator().manual_seed(seed)
-    support = torch.stack([idx[torch.randint(len(idx), (1,), generator=g)][0]
-                           for idx in (torch.nonzero(y_unseen == c).flatten() for c in unseen)])
-    query = torch.ones(len(y_unseen), dtype=torch.bool)
-    query[support] = False
-    nearest = torch.cdist(X_unseen[query], X_unseen[support]).argmin(1)
-    return zs.per_class_accuracy(unseen[nearest], y_unseen[query])
-
-
-one_shot = float(np.mean([one_shot_accuracy(SEED + draw) for draw in range(5)]))
+# one labelled image per unseen class, the others named after their nearest labelled image (5 draws)
+one_shot = zs.one_shot_reference(X_test[test_unseen], y_test[test_unseen], draws=5, seed=SEED)
 print(f"chance {chance:.3f}; best method: {best} ({conventional[best]:.3f}); with shuffled descriptions: "
       + ", ".join(f"{k} {v:.3f}" for k, v in shuffled_acc.items()) + f"; one labelled image per class: {one_shot:.3f}")
 
@@ -295,7 +306,7 @@ print(f"chance {chance:.3f}; best method: {best} ({conventional[best]:.3f}); wit
 
 # %%
 names_unseen = [glyph_set.classes[c].split("/")[0][:6] + "/" + glyph_set.classes[c].split("/")[1] for c in unseen]
-viz.plot_confusion(zs.confusion_matrix(methods[best][1][test_unseen], y_unseen, unseen), names_unseen,
+viz.plot_confusion(zs.confusion_matrix(methods[best][1][test_unseen], y_test[test_unseen], unseen), names_unseen,
                    title=f"{best}: confusion among the {len(unseen)} unseen characters");
 
 # %% [markdown]
@@ -315,11 +326,10 @@ viz.plot_confusion(zs.confusion_matrix(methods[best][1][test_unseen], y_unseen, 
 # **Calibrated stacking** (Chao et al. 2016) subtracts one constant $\gamma$ from every seen-class score,
 # $\hat y = \arg\max_c\; s(x, a_c) - \gamma\,\mathbb{1}[c \in \mathcal{S}]$. Sweeping $\gamma$ trades seen
 # accuracy for unseen accuracy along a curve; its area (AUSUC) summarises a method whatever $\gamma$.
-# The constant itself is chosen, like every hyperparameter here, on the validation classes. DAP, whose
-# scores favour seen classes most, gains a lot in harmonic mean. For ESZSL and the prototypical network,
-# whose scores start closer to balanced, there is less to gain, and a constant chosen on *other* classes
-# can miss: across seeds it raises their harmonic mean by up to 6 points or lowers it by up to 3 (see the
-# table for this run).
+# The constant itself is chosen, like every hyperparameter here, on the validation classes. A model whose
+# scores favour seen classes most has the most to gain; for a model whose scores start closer to balanced
+# there is less to gain, and a constant chosen on *other* classes can miss. The sentence under the next
+# cell says what it did in this run.
 
 # %%
 start = time.perf_counter()
@@ -327,14 +337,11 @@ start = time.perf_counter()
 
 def validation_scores(name):
     """The same method fitted on the fitting classes only, scored on the validation test images."""
-    if name == "DAP":
-        model = zs.DAP(C=0.1).fit(X_val_train, y_val_train, descriptions)
-    elif name == "ESZSL":
-        model = zs.ESZSL(gamma, lam).fit(X_val_train, y_val_train, descriptions)
-    else:
-        torch.manual_seed(SEED)
-        model = zs.PrototypicalZeroShot(X_train.shape[1], descriptions.shape[1], embedding_dim=64)
-        model.fit(X_val_train, y_val_train, descriptions, epochs=PROTO_EPOCHS, lr=1e-3, seed=SEED)
+    torch.manual_seed(SEED)
+    model = {"DAP": lambda: zs.DAP(C=0.1), "ESZSL": lambda: zs.ESZSL(gamma, lam),
+             "prototypical": lambda: zs.PrototypicalZeroShot(X_train.shape[1], descriptions.shape[1], 64)}[name]()
+    extra = {"epochs": PROTO_EPOCHS, "lr": 1e-3, "seed": SEED} if name == "prototypical" else {}
+    model.fit(X_val_train, y_val_train, descriptions, **extra)
     return model.scores(X_val_test, descriptions)
 
 
@@ -345,16 +352,31 @@ for name, (model, scores) in methods.items():
     curves[name] = zs.stacking_curve(scores, y_test, seen, unseen)
     generalized[name] = {"plain": zs.generalized_accuracy(scores, y_test, seen, unseen),
                          "calibrated": zs.generalized_accuracy(scores, y_test, seen, unseen, chosen[name])}
-for name, g in generalized.items():
-    p, c = g["plain"], g["calibrated"]
-    print(f"{name:>12}: plain S {p['seen']:.3f} U {p['unseen']:.3f} H {p['harmonic']:.3f} "
-          f"(unseen taken as seen {p['unseen_as_seen']:.0%}) | calibrated (gamma {chosen[name]:.2f}) "
-          f"S {c['seen']:.3f} U {c['unseen']:.3f} H {c['harmonic']:.3f}")
-print(f"{time.perf_counter() - start:.1f} s")
+gain = {n: 100 * (g["calibrated"]["harmonic"] - g["plain"]["harmonic"]) for n, g in generalized.items()}
+Markdown(f"In this run ({time.perf_counter() - start:.1f} s), unseen images taken for seen classes, uncalibrated: "
+         + ", ".join(f"{g['plain']['unseen_as_seen']:.0%} ({n})" for n, g in generalized.items())
+         + "; the constant chosen on the validation classes changed the harmonic mean by "
+         + ", ".join(f"**{v:+.1f} points** ({name})" for name, v in gain.items()) + ".")
 
 # %%
 viz.plot_stacking_curves(curves, chosen, focus=best,
                          title="calibrated stacking: trading seen-class accuracy for unseen-class accuracy");
+
+# %% [markdown]
+# Try it: choose a method and slide $\gamma$. The point on the seen-unseen curve and the three accuracies
+# follow (on release of the slider); the slider starts at the constant chosen on the validation classes.
+# Where is the harmonic mean highest, and how far is that from the chosen constant?
+
+# %%
+stacking = widgets.zeroshot.stacking_panel({name: s for name, (_, s) in methods.items()}, y_test, seen, unseen,
+                                           method=best, chosen=chosen)
+stacking
+
+# %% tags=["remove-cell"]
+for name in methods:  # drive every method to both ends of its slider; any callback error fails the run
+    widgets.drive(stacking, method=name, gamma=stacking.controls["gamma"].min)
+    widgets.drive(stacking, gamma=stacking.controls["gamma"].max)
+widgets.drive(stacking, method=best, gamma=chosen[best]);
 
 # %% [markdown]
 # ## 9. Digits described by hand
@@ -366,7 +388,6 @@ viz.plot_stacking_curves(curves, chosen, focus=best,
 # when its attributes occur among the seen digits. Every one of the 120 possible splits, measured:
 
 # %%
-start = time.perf_counter()
 if DIGITS == "handdigits":
     digits = data.hand_digits()
     digit_images, digit_labels = digits.images, digits.targets
@@ -378,50 +399,45 @@ digit_features = extract_features(backbone, digit_images, layers=[LAYER], pool=2
 split_accuracy = {split: zs.zero_shot_trial(zs.ESZSL(gamma, lam), digit_features, digit_labels, digit_table,
                                             list(split))["accuracy"]
                   for split in itertools.combinations(range(10), 3)}
-digit_accuracies = np.array(list(split_accuracy.values()))
+digit_accuracies, digit_chance = np.array(list(split_accuracy.values())), 1 / 3  # three unseen digits
 digit_mean = float(digit_accuracies.mean())
-digit_chance = 1 / 3  # three unseen digits
-best_split = max(split_accuracy, key=split_accuracy.get)
-worst_split = min(split_accuracy, key=split_accuracy.get)
-print(f"{DIGITS}: mean over all {len(split_accuracy)} splits {digit_mean:.3f} (chance {digit_chance:.3f}); best split {best_split} "
-      f"{split_accuracy[best_split]:.3f}, worst {worst_split} {split_accuracy[worst_split]:.3f}; "
-      f"{time.perf_counter() - start:.1f} s")
+best_split, worst_split = max(split_accuracy, key=split_accuracy.get), min(split_accuracy, key=split_accuracy.get)
+print(f"{DIGITS}: mean over all {len(split_accuracy)} splits {digit_mean:.3f} (chance {digit_chance:.3f}); best split "
+      f"{best_split} {split_accuracy[best_split]:.3f}, worst {worst_split} {split_accuracy[worst_split]:.3f}")
 
-fig, ax = plt.subplots(figsize=(6, 2.6))
+fig, ax = plt.subplots(figsize=(6, 2.6), layout="tight")
 ax.hist(digit_accuracies, bins=20, range=(0, 1), color="C0", alpha=0.8)
 ax.axvline(digit_chance, color="C3", label="chance (3 unseen digits)")
 ax.axvline(digit_mean, color="black", ls="--", label=f"mean {digit_mean:.2f}")
-ax.set_xlabel("zero-shot accuracy on the 3 unseen digits"), ax.set_ylabel("splits"), ax.legend(fontsize=8)
-ax.set_title("ESZSL on digits, every choice of 3 unseen digits", fontsize=10)
-fig.tight_layout()
+ax.set(xlabel="zero-shot accuracy on the 3 unseen digits", ylabel="splits", title="ESZSL, every 3 unseen digits")
+ax.legend(fontsize=8);
 
 # %% [markdown]
 # Try it yourself: choose the unseen digits (ctrl/cmd-click for several), press *run*, and the model is
 # refitted on the others. Or type a description of your own, as attribute names separated by commas
 # (for example "closed loop, loop in upper half, vertical line" describes a 9), and see which images of
-# the unseen digits match it best. Below, the panel runs the worst split found above, then the best split
-# with the table's description of the unseen digit it recognises best typed in.
+# the unseen digits match it best. The panel starts on the best split found above, with the table's
+# description of the unseen digit it recognises best typed in.
 
 # %%
-digit_names = [str(d) for d in range(10)]
-panel = widgets.zero_shot_panel(lambda: zs.ESZSL(gamma, lam), digit_features, digit_labels, digit_table,
-                                digit_attribute_names, digit_names, images=digit_images, unseen=best_split)
-widgets.drive(panel, click="run", unseen=worst_split)  # what a user would do; any callback error fails the run
 best_trial = zs.zero_shot_trial(zs.ESZSL(gamma, lam), digit_features, digit_labels, digit_table, list(best_split))
 described = best_split[int(best_trial["confusion"].diagonal().argmax())]
 typed = ", ".join(n for n, v in zip(digit_attribute_names, digit_table[described]) if v == 1)
+panel = widgets.zero_shot_panel(lambda: zs.ESZSL(gamma, lam), digit_features, digit_labels, digit_table,
+                                digit_attribute_names, [str(d) for d in range(10)], images=digit_images,
+                                unseen=best_split, description=typed)
+panel
+
+# %% tags=["remove-cell"]
+widgets.drive(panel, click="run", unseen=worst_split)  # what a user would do; any callback error fails the run
 widgets.drive(panel, click="run", unseen=best_split, description=typed)
 retrieved_labels = digit_labels[panel.trials[-1]["retrieved"]]
-print(f"typed the description of digit {described}: '{typed}'; the 8 best matches are digits "
-      f"{retrieved_labels.tolist()}")
-panel
 
 # %% [markdown]
 # ## 10. Results
 
 # %% tags=["results"]
-rows = [{"method": "chance", "unseen acc (zero-shot)": chance, "seen": None, "unseen": None, "H": None,
-         "H calibrated": None, "AUSUC": None}]
+rows = [{"method": "chance", "unseen acc (zero-shot)": chance}]
 for name in methods:
     p, c = generalized[name]["plain"], generalized[name]["calibrated"]
     rows.append({"method": name, "unseen acc (zero-shot)": conventional[name], "seen": p["seen"],
@@ -450,9 +466,9 @@ for name, g in generalized.items():
     assert g["plain"]["unseen_as_seen"] > 0.3 and g["plain"]["unseen"] < 0.8 * conventional[name], (name, g)
 # calibrated stacking (constant chosen on validation classes) raises DAP's harmonic mean clearly, and costs
 # the others a few points at most where the constant misses
-assert generalized["DAP"]["calibrated"]["harmonic"] > generalized["DAP"]["plain"]["harmonic"] + 0.05, generalized["DAP"]
+assert gain["DAP"] > 5, gain  # points
 for name in ("ESZSL", "prototypical"):
-    assert generalized[name]["calibrated"]["harmonic"] > generalized[name]["plain"]["harmonic"] - 0.05, generalized[name]
+    assert gain[name] > -5, gain
 # digits described by hand: above chance on average over all splits, well above it on the best split
 assert digit_mean > digit_chance + 0.05 and split_accuracy[best_split] > 0.6, (digit_mean, split_accuracy[best_split])
 # the typed description of an unseen digit retrieves mostly that digit
@@ -462,24 +478,55 @@ print(f"notebook compute: {time.perf_counter() - notebook_start:.0f} s")
 # %% [markdown]
 # ## Summary
 # - A description per class is enough to recognise classes with no training image: on Glyphs the best
-#   method here is several times chance on unseen characters (see the table), and shuffling the
-#   descriptions destroys it.
-# - DAP learns attribute detectors; ESZSL learns a bilinear compatibility in closed form; the prototypical
-#   network learns where descriptions and images meet in one embedding. All are fitted on seen classes
-#   only, with hyperparameters chosen on seen classes held out as validation.
+#   method of this run is several times chance on unseen characters (see the table), and shuffling the
+#   descriptions destroys it. Which method is best rests on this one run.
+# - DAP learns attribute detectors; ESZSL learns a bilinear compatibility in closed form (a few lines of
+#   torch); the prototypical network learns where descriptions and images meet in one embedding. All are
+#   fitted on seen classes only, with hyperparameters chosen on seen classes held out as validation.
 # - When seen classes compete too (generalized zero-shot), models prefer them; a single constant taken
 #   off seen-class scores (calibrated stacking) restores a balance: it lifts the harmonic mean of the most
-#   biased model (DAP) severalfold; for models closer to balance a constant chosen on other classes gains
-#   or loses a few points.
+#   biased model (DAP) clearly; for models closer to balance a constant chosen on other classes gains or
+#   loses a few points.
 # - Descriptions written by hand work too, but only for attributes that the seen classes show.
 #
 # ## Exercises
-# 1. Give the prototypical network a hidden layer (`hidden=128`). What happens to seen and unseen accuracy,
+# 1. **Implement it.** Write the generalized zero-shot harmonic mean after calibrated stacking: subtract
+#    $\gamma$ from every seen-class score, let all classes compete, take the *per-class* accuracy over the
+#    test images of seen classes ($\mathrm{acc}_S$) and of unseen classes ($\mathrm{acc}_U$), and return
+#    $H = 2\,\mathrm{acc}_S\,\mathrm{acc}_U / (\mathrm{acc}_S + \mathrm{acc}_U)$. The cell below checks it
+#    against tlearn on random scores; then use it on `eszsl_scores` and the `chosen` constant.
+
+# %%
+def my_harmonic_mean(scores, targets, seen, unseen, gamma):
+    """scores [N, C], targets [N], seen and unseen class ids, gamma a number -> H (a float)."""
+    pass  # your code here: return H
+
+
+check_calibrated_harmonic_mean(my_harmonic_mean);
+
+# %% [markdown]
+# <details><summary>Solution</summary>
+#
+# ```python
+# def my_harmonic_mean(scores, targets, seen, unseen, gamma):
+#     stacked = scores.clone()
+#     stacked[:, seen] -= gamma                      # s(x, a_c) - gamma 1[c in S]
+#     pred = stacked.argmax(1)                       # every class competes
+#     def per_class(mask):                           # each class counts equally
+#         return torch.stack([(pred[mask & (targets == c)] == c).float().mean()
+#                             for c in targets[mask].unique()]).mean()
+#     is_seen = torch.isin(targets, seen)
+#     acc_s, acc_u = per_class(is_seen), per_class(~is_seen)
+#     return float(2 * acc_s * acc_u / (acc_s + acc_u))
+# ```
+# </details>
+#
+# 2. Give the prototypical network a hidden layer (`hidden=128`). What happens to seen and unseen accuracy,
 #    and to AUSUC?
-# 2. Drop the width and height attributes (`descriptions[:, :13]` and the first 13 names). Which method
+# 3. Drop the width and height attributes (`descriptions[:, :13]` and the first 13 names). Which method
 #    suffers most?
-# 3. Use the backbone's last block (`LAYER = "blocks.3"`) instead. Does the layout argument of section 2 hold?
-# 4. Write a description for the digit 4 and find it in the panel. Which of your attributes does the model
+# 4. Use the backbone's last block (`LAYER = "blocks.3"`) instead. Does the layout argument of section 2 hold?
+# 5. Write a description for the digit 4 and find it in the panel. Which of your attributes does the model
 #    get wrong?
-# 5. Set `DIGITS = "mnist"` on a machine with a network: do the hand-written descriptions transfer to real
+# 6. Set `DIGITS = "mnist"` on a machine with a network: do the hand-written descriptions transfer to real
 #    MNIST?
