@@ -64,7 +64,7 @@ def _stacking_figure(curve, point, name):
     bars = ax_bars.bar(["seen", "unseen", "H"], [point["seen"], point["unseen"], point["harmonic"]],
                        color=["C0", "C1", "C3"])
     ax_bars.bar_label(bars, fmt="%.2f", fontsize=8)
-    ax_bars.set(ylim=(0, 1), title="generalized accuracy at this gamma")
+    ax_bars.set_ylim(0, 1), ax_bars.set_title("generalized accuracy at this gamma", fontsize=10)
     fig.tight_layout()
     return fig
 
