@@ -236,10 +236,10 @@ Markdown(f"""
 | world | what it is | what it is not |
 |---|---|---|
 | **Glyphs** | {len(background.alphabet_names)} background and {len(evaluation.alphabet_names)} evaluation alphabets drawn by a program, {int(torch.bincount(evaluation.targets)[0])} drawers per character; pixel nearest neighbour in this run, Glyphs vs Omniglot (Vinyals et al. 2016): {glyph_gaps} | not Omniglot: strokes, alphabets and drawers are generated, so a method's number here says how it ranks, not what it scores on real handwriting |
-| **Glyphs attributes** | per-character vectors of {len(evaluation.attribute_names)} values (strokes, primitives, loops, extent) | the generator's own noise-free values, not human annotations: zero-shot here is easier than from what people write down |
-| **SynDigits** | {len(syn)} digits here, rendered from the fonts matplotlib ships with random size, rotation, position and thickness | in the spirit of Ganin and Lempitsky's SynDigits (2015), not the same set: other fonts, other renderer |
-| **HandDigits** | scikit-learn's {len(hand)} real handwritten digits, {tuple(hand.images.shape[2:])} after resizing | written by 13 people only, and no writer ids are recorded: every split shares writers between the labelled pool and the test set, so test accuracy overstates accuracy on a new writer |
-| **textured digits** | digits blended with patches of the {len(TEXTURE_PHOTOS)} photographs scikit-image ships, after MNIST-M | not MNIST-M: MNIST-M cuts its patches from the 500 photographs of BSDS500, so its backgrounds vary far more |
+| **Glyphs attributes** | per-character vectors of {len(evaluation.attribute_names)} values (strokes, primitives, loops, extent) | the generator's own noise-free values, read off the program that drew each character, not human annotations |
+| **SynDigits** | {len(syn):,} digits here, rendered from the fonts matplotlib ships with random size, rotation, position and thickness | in the spirit of Ganin and Lempitsky's SynDigits (2015), not the same set: other fonts, other renderer |
+| **HandDigits** | scikit-learn's {len(hand):,} real handwritten digits, resized to {hand.images.shape[2]}x{hand.images.shape[3]} | written by 13 people only, and no writer ids are recorded: every split shares writers between the labelled pool and the test set, so test accuracy may overstate accuracy on a new writer |
+| **textured digits** | digits blended with patches of the {len(TEXTURE_PHOTOS)} photographs scikit-image ships, after MNIST-M | not MNIST-M, which cuts its patches from the 500 photographs of BSDS500: many more scenes than these |
 | **two moons** | 2-D points and a rotated copy | a picture of a shift, not a benchmark |
 """)
 

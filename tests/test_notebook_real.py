@@ -25,7 +25,8 @@ def set_parameters(source: str, **parameters) -> str:
         pattern = re.compile(rf"^{re.escape(name)}\s*=.*$", re.M)
         if not pattern.search(source):
             raise KeyError(f"the parameters cell assigns no {name!r}:\n{source}")
-        source = pattern.sub(lambda _: f"{name} = {value!r}", source, count=1)
+        line = f"{name} = {value!r}"
+        source = pattern.sub(lambda _, line=line: line, source, count=1)
     return source
 
 
