@@ -525,3 +525,52 @@ class _Headed(nn.Module):
 def test_bad_input_is_rejected_with_a_message_that_names_it(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# ---------------------------------------------------------------- choosing a weight without target labels
+def test_reverse_validation_prefers_a_model_whose_target_labels_carry_back():
+    from tlearn.domain.dann import ShallowNetwork
+    from tlearn.domain.selection import self_labels
+
+    g = torch.Generator().manual_seed(0)
+    x_val = torch.randn(200, 2, generator=g)
+    y_val = (x_val[:, 0] > 0).long()
+    target = torch.randn(300, 2, generator=g) + torch.tensor([0.0, 0.5])
+
+    def network(flip):
+        net = ShallowNetwork(2, 2, 2)
+        with torch.no_grad():
+            net.backbone[0].weight.copy_(torch.tensor([[4.0, 0.0], [-4.0, 0.0]]))
+            net.backbone[0].bias.zero_()
+            net.head.weight.copy_(torch.tensor([[-1.0, 1.0], [1.0, -1.0]]) * (-1 if flip else 1))
+            net.head.bias.zero_()
+        return net.eval()
+
+    right, wrong = network(False), network(True)
+    assert (self_labels(right, right.backbone(x_val)) == y_val).float().mean() > 0.95
+    best, risks = domain.select_by_reverse_validation({"right": right, "wrong": wrong}, (x_val, y_val), target,
+                                                      own_statistics=False)
+    assert best == "right" and risks["right"] < 0.05 and risks["wrong"] > 0.95, risks
+
+
+def test_reverse_validation_with_one_self_label_and_bad_input():
+    from tlearn.domain.dann import ShallowNetwork
+
+    net = ShallowNetwork(2, 3, 2).eval()
+    with torch.no_grad():
+        net.head.bias.copy_(torch.tensor([100.0, -100.0]))  # always class 0
+    x_val, y_val = torch.randn(10, 2), torch.tensor([0] * 7 + [1] * 3)
+    assert domain.reverse_validation_risk(net, (x_val, y_val), torch.randn(20, 2), own_statistics=False) == 0.3
+    with pytest.raises(ValueError, match="empty"):
+        domain.select_by_reverse_validation({}, (x_val, y_val), torch.randn(20, 2))
+    with pytest.raises(ValueError, match="C"):
+        domain.reverse_validation_risk(net, (x_val, y_val), torch.randn(20, 2), C=0)
+
+
+def test_compare_methods_trains_only_the_methods_asked_for():
+    comparison = domain.compare_methods(tiny_model, tiny_digits(seed=0), tiny_digits(seed=1, shift=0.3),
+                                        tiny_digits(seed=2, shift=0.3), methods=("dann",), steps=2, batch_size=8,
+                                        seed=0, device="cpu")
+    assert list(comparison.accuracy) == ["source only", "source only + AdaBN", "DANN", "train on target"]
+    with pytest.raises(ValueError, match="unknown"):
+        domain.compare_methods(tiny_model, tiny_digits(), tiny_digits(seed=1), tiny_digits(seed=2), methods=("x",))

@@ -33,6 +33,8 @@ in its docstring:
   train-on-target gap a method recovers.
 * :mod:`~tlearn.domain.adapt`: the trainer, each method a :class:`tlearn.train.Method` run by
   :func:`tlearn.train.fit`; batch norm per domain and AdaBN (Li et al., 2016).
+* :mod:`~tlearn.domain.selection`: reverse validation (Ganin et al., 2016, section 5.1.2), choosing a
+  weight without target labels.
 * :mod:`~tlearn.domain.experiments`: the notebooks' runs (two moons, one shift with every method).
 """
 
@@ -72,6 +74,7 @@ from .experiments import (
 )
 from .metrics import gap_recovered, proxy_a_distance
 from .mmd import MMD_ESTIMATORS, median_bandwidth, mmd, mmd_squared
+from .selection import reverse_validation_risk, select_by_reverse_validation
 
 __all__ = [
     "ADAPTATION_METHODS",
@@ -106,5 +109,7 @@ __all__ = [
     "mmd",
     "mmd_squared",
     "proxy_a_distance",
+    "reverse_validation_risk",
+    "select_by_reverse_validation",
     "two_moons_adaptation",
 ]

@@ -55,15 +55,16 @@ class ToyRun:
 
 def two_moons_adaptation(method: str = "dann", rotation: float = 30.0, weight: float = 6.0, *, n: int = 300,
                          noise: float = 0.1, hidden: int = 15, steps: int = 600, batch_size: int = 64,
-                         lr: float = 0.5, seed: int = 0) -> ToyRun:
+                         lr: float = 0.5, seed: int = 0, discriminator_hidden: tuple = (32,),
+                         mmd_multipliers=(0.25, 0.5, 1.0, 2.0, 4.0)) -> ToyRun:
     """Train the shallow network (``hidden`` sigmoid units) on ``n`` labelled two-moons points and ``n``
     unlabelled points of the same moons rotated by ``rotation`` degrees, with ``method`` and adaptation
     weight ``weight``; test on 1,000 fresh rotated points.
 
-    The journal paper's toy run (Ganin et al., 2016) uses this shallow network with 15
-    hidden units and its logistic domain regressor. For ``"dann"`` tlearn's discriminator has one hidden
-    layer of 32 units instead; pass the paper's (``DomainDiscriminator(hidden, hidden_sizes=())``) to
-    :func:`adapt` to compare the two.
+    The journal paper's toy run (Ganin et al., 2016) uses this shallow network with 15 hidden units and a
+    logistic domain regressor: ``discriminator_hidden=()``. The default, ``(32,)``, is an MLP with one hidden
+    layer of 32 units; any tuple of widths sets the discriminator's capacity. ``mmd_multipliers`` scale the
+    median-heuristic bandwidth of the MMD kernel (one number: one Gaussian).
     """
     from ..data import moons
 
@@ -73,9 +74,9 @@ def two_moons_adaptation(method: str = "dann", rotation: float = 30.0, weight: f
     target_test = moons(1000, noise=noise, rotation=rotation, seed=seed + 2)
     torch.manual_seed(seed)
     model = ShallowNetwork(2, hidden, 2)
-    discriminator = DomainDiscriminator(hidden, hidden_sizes=(32,)) if method == "dann" else None
+    discriminator = DomainDiscriminator(hidden, hidden_sizes=tuple(discriminator_hidden)) if method == "dann" else None
     run = adapt(method, model, source, target[0], steps=steps, batch_size=batch_size, lr=lr, weight=weight,
-                discriminator=discriminator, seed=seed, device="cpu")
+                discriminator=discriminator, mmd_multipliers=mmd_multipliers, seed=seed, device="cpu")
     return ToyRun(method, rotation, weight, model, source, target, target_test,
                   source_accuracy=evaluate(model, source, device="cpu"),
                   target_accuracy=evaluate(model, target_test, device="cpu"), history=run.history)
@@ -108,14 +109,15 @@ class ShiftComparison:
 
 
 def compare_methods(make_model, source, target, target_test, *, weights: dict | None = None, name: str = "",
-                    **adapt_kwargs) -> ShiftComparison:
+                    methods=("mmd", "coral", "dann"), **adapt_kwargs) -> ShiftComparison:
     """Train every method of one domain shift with the same settings, and test each on ``target_test``.
 
     Rows: *source only* (the lower bound), *source only + AdaBN* (the same network with the target's
     batch-norm statistics; no training), MMD, CORAL and DANN (each with its weight from ``weights``) and
     *train on target* (the upper bound: the labels of ``target`` used as if they were known). ``target`` must
     therefore carry labels, which only that bound reads. ``make_model()`` returns a fresh network with
-    ``.backbone`` and ``.head``; ``adapt_kwargs`` go to :func:`adapt`.
+    ``.backbone`` and ``.head``; ``methods`` says which adapting rows to train; ``adapt_kwargs`` go to
+    :func:`adapt`.
     """
     weights = {"mmd": 1.0, "coral": 1.0, "dann": 1.0, **(weights or {})}
     unknown = set(weights) - {"mmd", "coral", "dann"}
@@ -134,8 +136,11 @@ def compare_methods(make_model, source, target, target_test, *, weights: dict | 
     run("source only", "source_only", source)
     adabn = adapt_batch_norm(copy.deepcopy(runs["source only"].model), unlabelled)
     accuracy["source only + AdaBN"] = evaluate(adabn, target_test, device=next(adabn.parameters()).device)
-    run("MMD", "mmd", source, weights["mmd"])
-    run("CORAL", "coral", source, weights["coral"])
-    run("DANN", "dann", source, weights["dann"])
+    unknown = set(methods) - {"mmd", "coral", "dann"}
+    if unknown:
+        raise ValueError(f"methods has unknown entries {sorted(unknown)}; use mmd, coral and dann")
+    for method in ("mmd", "coral", "dann"):
+        if method in methods:
+            run(method.upper(), method, source, weights[method])
     run("train on target", "source_only", target)
     return ShiftComparison(name, accuracy, runs, seconds)

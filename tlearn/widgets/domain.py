@@ -6,18 +6,33 @@ import ipywidgets as W
 
 from .base import _panel, _redraw, make_output, slow_button
 
+# the discriminator's capacity: its hidden widths (() is the journal paper's logistic domain regressor)
+DISCRIMINATORS = {"logistic (paper)": (), "MLP 8": (8,), "MLP 32": (32,), "MLP 64-64": (64, 64)}
+
+
+def two_moons_summary(run, bandwidth: float, discriminator: str) -> str:
+    """The panel's one-line report of a :class:`tlearn.domain.ToyRun` (HTML)."""
+    setting = {"mmd": f", kernel bandwidth {bandwidth:g} x median", "dann": f", discriminator {discriminator}"}
+    return (f"{run.method}, rotation {run.rotation:g}°, weight {run.weight:g}{setting.get(run.method, '')}: "
+            f"source accuracy <b>{run.source_accuracy:.3f}</b>, target accuracy <b>{run.target_accuracy:.3f}</b>")
+
 
 def two_moons_panel(*, rotation: float = 30.0, method: str = "dann", weight: float = 6.0, seed: int = 0,
-                    steps: int = 600) -> W.VBox:
+                    steps: int = 600, bandwidth: float = 1.0, discriminator: str = "MLP 32") -> W.VBox:
     """Domain adaptation on two moons: choose the target's rotation, a method and its adaptation weight,
-    press *train*, and see the decision boundary against source (dots) and target (crosses) points with
-    the accuracies. Each press is one :func:`tlearn.domain.two_moons_adaptation` run (the shallow network)."""
+    for MMD the kernel bandwidth (one Gaussian, ``bandwidth`` times the batch's median distance) and for
+    DANN the discriminator's capacity (one of :data:`DISCRIMINATORS`), press *train*, and see the decision
+    boundary against source (dots) and target (crosses) points with the accuracies. Each press is one
+    :func:`tlearn.domain.two_moons_adaptation` run (the shallow network)."""
     from ..domain import two_moons_adaptation
     from ..viz import plot_decision_boundaries
 
     rotation_slider = W.FloatSlider(value=rotation, min=0.0, max=90.0, step=5.0, description="rotation °")
     method_menu = W.Dropdown(options=["source_only", "mmd", "coral", "dann"], value=method, description="method")
     weight_slider = W.FloatSlider(value=weight, min=0.0, max=20.0, step=0.5, description="weight")
+    bandwidth_slider = W.FloatLogSlider(value=bandwidth, base=10, min=-2, max=2, step=0.25,
+                                        description="MMD σ × median")
+    discriminator_menu = W.Dropdown(options=list(DISCRIMINATORS), value=discriminator, description="DANN G_d")
     train_button = slow_button("train", f"trains the shallow network for {steps} steps on the rotated moons")
     summary = W.HTML()
     output = make_output()
@@ -25,15 +40,16 @@ def two_moons_panel(*, rotation: float = 30.0, method: str = "dann", weight: flo
 
     def figure():
         run = two_moons_adaptation(method_menu.value, rotation=rotation_slider.value, weight=weight_slider.value,
-                                   seed=seed, steps=steps)
+                                   seed=seed, steps=steps, mmd_multipliers=(bandwidth_slider.value,),
+                                   discriminator_hidden=DISCRIMINATORS[discriminator_menu.value])
         runs.append(run)
-        summary.value = (f"{run.method}, rotation {run.rotation:g}°, weight {run.weight:g}: source accuracy "
-                         f"<b>{run.source_accuracy:.3f}</b>, target accuracy <b>{run.target_accuracy:.3f}</b>")
+        summary.value = two_moons_summary(run, bandwidth_slider.value, discriminator_menu.value)
         return plot_decision_boundaries({run.method: run.model}, run.source, run.target_test,
                                         titles=[f"{run.method}, target rotated {run.rotation:g}°"])
 
     train_button.on_click(lambda _: _redraw(output, figure, train_button))
-    controls = {"rotation": rotation_slider, "method": method_menu, "weight": weight_slider, "train": train_button}
+    controls = {"rotation": rotation_slider, "method": method_menu, "weight": weight_slider,
+                "bandwidth": bandwidth_slider, "discriminator": discriminator_menu, "train": train_button}
     panel = _panel(controls, output, summary)
     panel.runs, panel.summary = runs, summary
     return panel
@@ -73,5 +89,53 @@ def domain_features_panel(models: dict, source, target, *, own_statistics=None, 
 
     show.on_click(lambda _: _redraw(output, figure, show))
     panel = _panel({"network": model_menu, "projection": projection, "show": show}, output, summary)
+    panel.shown, panel.summary = shown, summary
+    return panel
+
+
+def weight_sweep_rows(sweep: dict) -> list[dict]:
+    """Rows of a weight sweep ``{weight: {"target accuracy": a, "reverse validation risk": r, ...}}``, sorted by
+    weight, each with its ``weight`` first."""
+    return [{"weight": w, **sweep[w]} for w in sorted(sweep)]
+
+
+def weight_summary(sweep: dict, weight: float, chosen: float) -> str:
+    """The DANN-weight panel's report for one ``weight`` of the sweep (HTML)."""
+    if weight not in sweep:
+        raise ValueError(f"weight {weight!r} was not trained; choose one of {sorted(sweep)}")
+    parts = [f"{k} <b>{v:.3f}</b>" for k, v in sweep[weight].items() if isinstance(v, float)]
+    tag = " (chosen by reverse validation)" if weight == chosen else ""
+    return f"DANN weight {weight:g}{tag}: " + ", ".join(parts)
+
+
+def dann_weight_panel(sweep: dict, models: dict, source, target, *, chosen: float, seed: int = 0) -> W.VBox:
+    """The DANN weight on a shift: pick one of the trained weights (``models``: ``{weight: model}``, trained
+    beforehand, so a choice costs no training), see its numbers (``sweep``: ``{weight: {name: value}}``) and
+    press *show* for its source and target features (``source``, ``target``: ImageSets of a few hundred
+    images; each domain with its own batch-norm statistics)."""
+    from ..domain import features_of
+    from ..viz import plot_domain_features
+
+    if not models or set(models) != set(sweep):
+        raise ValueError("models and sweep must be non-empty and have the same weights")
+    weights = sorted(models)
+    weight_menu = W.SelectionSlider(options=weights, value=chosen if chosen in models else weights[0],
+                                    description="DANN weight")
+    show = slow_button("show features", "computes the features of every image and a PCA map")
+    summary = W.HTML(weight_summary(sweep, weight_menu.value, chosen))
+    output = make_output()
+    shown = []
+    weight_menu.observe(lambda change: setattr(summary, "value", weight_summary(sweep, change["new"], chosen)),
+                        names="value")
+
+    def figure():
+        w = weight_menu.value
+        fs = features_of(models[w], source, own_statistics=True)
+        ft = features_of(models[w], target, own_statistics=True)
+        shown.append(w)
+        return plot_domain_features({f"DANN weight {w:g}": (fs, ft, source.targets, target.targets)}, method="pca")
+
+    show.on_click(lambda _: _redraw(output, figure, show))
+    panel = _panel({"weight": weight_menu, "show": show}, output, summary)
     panel.shown, panel.summary = shown, summary
     return panel
