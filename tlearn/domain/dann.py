@@ -29,8 +29,8 @@ each domain weighing one half, so that chance is :math:`\log 2` whatever the bat
 minimises :math:`L_y + L_d` with the reversal at strength :math:`w\lambda_p`, so the feature extractor
 sees :math:`-\tfrac{w\lambda_p}2` times the gradient of the bracket: tlearn's weight :math:`w` is **twice**
 the paper's :math:`\lambda`. The discriminator's own gradient is that of :math:`L_d`, unscaled by
-:math:`\lambda`, as in the papers' reversal-layer form of the objective. The default discriminator is an MLP (two hidden layers of
-64), not the paper's logistic regressor or its deep 1024-1024 domain classifier.
+:math:`\lambda`, as in the papers' reversal-layer form of the objective. The default discriminator is an MLP
+(two hidden layers of 64), not the paper's logistic regressor or its deep 1024-1024 domain classifier.
 
 **Schedules** (both papers), with :math:`p \in [0, 1]` the training progress:
 :math:`\lambda_p = \frac{2}{1+\exp(-\gamma p)} - 1` with :math:`\gamma = 10`, so the discriminator's

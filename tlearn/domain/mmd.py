@@ -132,10 +132,12 @@ def mmd(source: torch.Tensor, target: torch.Tensor, *, estimator: str = "unbiase
     :math:`\sigma`. ``bandwidths=None`` takes them from the batch: the median pairwise distance of the
     pooled sample times each of ``multipliers`` (computed without gradient). For ``estimator``:
 
-    * ``"biased"``:   :math:`\frac1{m^2}\sum_{i,j} k(x_i,x_j) + \frac1{n^2}\sum_{i,j} k(y_i,y_j) - \frac2{mn}\sum_{i,j} k(x_i,y_j)`
+    * ``"biased"``:   :math:`\frac1{m^2}\sum_{i,j} k(x_i,x_j) + \frac1{n^2}\sum_{i,j} k(y_i,y_j)
+      - \frac2{mn}\sum_{i,j} k(x_i,y_j)`
     * ``"unbiased"``: the same with :math:`i \ne j` in the first two sums, over :math:`m(m-1)` and
       :math:`n(n-1)` terms; can be negative.
-    * ``"linear"``:   :math:`\frac1{b}\sum_{i<b} k(x_{2i},x_{2i+1}) + k(y_{2i},y_{2i+1}) - k(x_{2i},y_{2i+1}) - k(x_{2i+1},y_{2i})`
+    * ``"linear"``:   :math:`\frac1{b}\sum_{i<b} k(x_{2i},x_{2i+1}) + k(y_{2i},y_{2i+1})
+      - k(x_{2i},y_{2i+1}) - k(x_{2i+1},y_{2i})`
       with :math:`b = \lfloor \min(m, n)/2 \rfloor`. The kernel sums are linear in the batch; the median
       heuristic is not, so pass ``bandwidths`` for very large batches.
 
