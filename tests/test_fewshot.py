@@ -736,12 +736,11 @@ def test_draw_panel_classifies_typed_strokes_and_reports_bad_ones():
         widgets.drive(panel, click="classify", strokes="[[(0, 0), (3, 3)]]")
 
 
-def test_omniglot_without_a_network_fails_fast_naming_the_offline_default(monkeypatch, capsys):
-    from tlearn.data import real
+def test_omniglot_without_a_network_fails_fast_naming_the_offline_default(monkeypatch, capsys, tmp_path):
     from tlearn.fewshot.cli import main
 
     monkeypatch.setenv("TLEARN_OFFLINE", "1")
-    monkeypatch.setattr(real, "_already_there", lambda root, entry: False)
+    monkeypatch.setenv("TLEARN_CACHE", str(tmp_path))  # an empty cache: no Omniglot on disk
     assert main(["train", "--data", "omniglot", "--device", "cpu"]) == 2
     assert "'glyphs'" in capsys.readouterr().err
 

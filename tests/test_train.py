@@ -139,3 +139,17 @@ def test_device_and_parameter_count():
     m = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 2))
     m[0].requires_grad_(False)
     assert count_parameters(m) == 16 + 10 and count_parameters(m, trainable_only=True) == 10
+
+
+def test_to_device_takes_the_gpu_path_on_a_cpu_build():
+    """The pinned, asynchronous copy is requested (as for a GPU) and must work where CUDA is absent."""
+    from tlearn.samplers import Episode
+    from tlearn.train import to_device
+
+    x = torch.arange(6.0).reshape(2, 3)
+    batch = {"x": x, "pair": (x, x.long())}
+    moved = to_device(batch, torch.device("cpu"), non_blocking=True)
+    assert torch.equal(moved["x"], x) and torch.equal(moved["pair"][1], x.long())
+    episode = Episode(x, torch.tensor([0, 1]), x, torch.tensor([0, 1]), torch.tensor([3, 4]),
+                      torch.tensor([0, 1]), torch.tensor([2, 3]))
+    assert torch.equal(to_device(episode, torch.device("cpu"), non_blocking=True).query, x)

@@ -173,15 +173,18 @@ def to_device(batch, device: torch.device, non_blocking: bool = False):
     """Move a batch (a tensor, a tuple/list/dict of them, or anything with ``.to(device)``) to ``device``.
     On a GPU the CPU tensors are pinned first, so the copy is asynchronous."""
     if isinstance(batch, torch.Tensor):
-        if non_blocking and batch.device.type == "cpu":
+        if non_blocking and batch.device.type == "cpu" and torch.cuda.is_available():
             batch = batch.pin_memory()
         return batch.to(device, non_blocking=non_blocking)
     if isinstance(batch, (tuple, list)):
         return type(batch)(to_device(b, device, non_blocking) for b in batch)
     if isinstance(batch, dict):
         return {k: to_device(v, device, non_blocking) for k, v in batch.items()}
-    if hasattr(batch, "to"):
-        return batch.to(device)
+    if hasattr(batch, "to"):  # e.g. an Episode, which pins and copies asynchronously itself
+        try:
+            return batch.to(device, non_blocking=non_blocking)
+        except TypeError:  # a .to(device) without that keyword
+            return batch.to(device)
     return batch
 
 
