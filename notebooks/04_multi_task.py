@@ -182,7 +182,7 @@ def uncertainty_loss(logits, targets, s):
 
 # %%
 def same_loss_and_gradients(ours, theirs, params):
-    close = abs(float(ours - theirs)) < 1e-5
+    close = abs((ours - theirs).item()) < 1e-5
     return close and all(torch.allclose(a, b, atol=1e-5) for a, b in
                          zip(torch.autograd.grad(ours, params), torch.autograd.grad(theirs, params)))
 
@@ -198,7 +198,7 @@ assert same_loss_and_gradients(ours, theirs, list(hard.parameters()) + [weightin
 soft = SoftSharing(conv4, DIGIT_TASKS, lam=CNN_LAMBDA, same_init=False)  # two different trunks
 assert same_loss_and_gradients(soft_penalty(soft.trunks["left"], soft.trunks["right"], CNN_LAMBDA), soft.penalty(),
                                list(soft.trunks.parameters()))
-print(f"from scratch = tlearn: uncertainty-weighted loss {float(ours):.4f}, soft penalty {float(soft.penalty()):.4f}")
+print(f"from scratch = tlearn: uncertainty-weighted loss {ours.item():.4f}, soft penalty {soft.penalty().item():.4f}")
 
 # %% [markdown]
 # ## 4. CNNs on MultiDigits, at a small and a larger training set
@@ -292,7 +292,8 @@ for block, a in enumerate(stitch_alpha):
 # small weight $e^{-s_t}$; the $\tfrac12 s_t$ term keeps the weights from all collapsing to zero. For a fixed
 # loss the best weight is $e^{-s_t} = 1/(2\mathcal L_t)$.
 #
-# Does sharing help either task here? Compare the rows of the table below with the single-task networks.
+# Does sharing help either task here? Compare the rows of the table below with the single-task networks
+# (one training run each: read small differences as noise).
 
 # %%
 glyph_set = data.glyphs("background", n_alphabets=5, chars_per_alphabet=10, seed=SEED)
@@ -416,10 +417,10 @@ def row_of(rows, method, size):
 hard_small, single_small = row_of(cnn_rows, "hard sharing", small), row_of(cnn_rows, "single-task networks", small)
 # hard sharing beats the single-task networks on MultiDigits at the small size: on the mean of three training
 # seeds, by at least GAP points, and in every seed
-GAP = 0.02
+GAP = 0.03
 assert seed_gaps.mean() >= GAP and (seed_gaps > 0).all(), seed_gaps
 # trained at STITCH_MULT x the rate, the cross-stitch units move away from their 0.9 / 0.1 start
-assert alpha_moved.max() >= 0.05, alpha_moved
+assert alpha_moved.max() >= 0.2, alpha_moved
 # the parameter distance between soft-shared networks falls as lambda grows, and the largest lambda holds the
 # two networks at under half the distance they drift to without a penalty
 distances = [r["distance"] for r in sweep]
@@ -428,10 +429,10 @@ assert all(a > b for a, b in zip(distances, distances[1:])) and distances[-1] < 
 # they do; cross-stitch adds only its K x K mixing matrices (one per block)
 assert hard_small["parameters"] < single_small["parameters"] == row_of(cnn_rows, "soft sharing", small)["parameters"]
 assert row_of(cnn_rows, "cross-stitch", small)["parameters"] == single_small["parameters"] + stitch_alpha.numel()
-# the GRU learns where the pen goes next: at least 5 points above repeating the last step, and above the
-# most frequent sector, with either training set
+# the GRU learns something of where the pen goes next: at least 8 points above the most frequent sector, with
+# either training set (it does not reach the rule that repeats the last step: see the summary)
 next_single = [r["next"] for r in rnn_rows if r["method"] == "single-task networks"]
-assert min(next_single) >= floors["repeat last step"] + 0.05 and min(next_single) > floors["majority"], next_single
+assert min(next_single) >= floors["majority"] + 0.08, (next_single, floors)
 print(f"all claims hold; notebook ran in {time.perf_counter() - notebook_start:.0f} s")
 
 # %% [markdown]
@@ -447,8 +448,11 @@ print(f"all claims hold; notebook ran in {time.perf_counter() - notebook_start:.
 # - **Uncertainty weighting** learns the task weights from the losses themselves, with no weight to tune by
 #   hand: each weight $e^{-s_t}$ is pulled toward $1/(2\mathcal L_t)$.
 # - An auxiliary task should teach the trunk something the main task's labels do not: where the pen goes
-#   next is neither the character's label nor written in the input, and a GRU learns it well above the
-#   rules that learn nothing.
+#   next is neither the character's label nor written in the input. The GRUs here learn it well above the
+#   most frequent sector, but not up to the rule that repeats the last step's direction (see the floors
+#   printed in section 5): with a few hundred drawings and a few epochs they have not learned to extrapolate.
+#   On these trajectories sharing did not clearly help the character task in this run (one training seed: small
+#   differences between the rows are within a re-seed's spread).
 #
 # ## Exercises
 # 1. Train the CNNs with Adam (`optimizer=None`, `lr=1e-3`) instead of SGD. Does hard sharing still beat the
