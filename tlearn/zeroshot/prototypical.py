@@ -91,7 +91,8 @@ class PrototypicalZeroShot(nn.Module):
                       progress=progress, desc="prototypical zero-shot")
         history.steps_per_epoch = per_epoch
         sizes = [min(batch_size, len(x) - start) for start in range(0, len(x), batch_size)]
-        history.epoch_loss = [sum(loss * n for loss, n in zip(history["loss"][e * per_epoch:(e + 1) * per_epoch], sizes))
+        losses = history["loss"]
+        history.epoch_loss = [sum(loss * n for loss, n in zip(losses[e * per_epoch:(e + 1) * per_epoch], sizes))
                               / len(x) for e in range(epochs)]
         return history
 

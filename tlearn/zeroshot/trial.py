@@ -34,7 +34,8 @@ def zero_shot_trial(model, features, labels, class_attributes, unseen, descripti
                          "keep at least two classes seen")
     missing = unseen[~torch.isin(unseen, present)]
     if len(missing):
-        raise ValueError(f"unseen classes {missing.tolist()} have no images to test on; choose classes present in labels")
+        raise ValueError(f"unseen classes {missing.tolist()} have no images to test on; "
+                         "choose classes present in labels")
     wanted = None
     if description is not None:
         wanted = _inputs.attributes(torch.as_tensor(description).reshape(1, -1), attrs.shape[1])
