@@ -23,7 +23,7 @@
 #
 # [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/tlearn-course/tlearn/main?labpath=notebooks%2F02_feature_extraction.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/tlearn-course/tlearn/blob/main/notebooks/02_feature_extraction.ipynb) <!-- badges -->
 #
-# Runtime: about 50 s on a 2-core laptop CPU (once the Glyphs sets are cached, see notebook 00). No
+# Runtime: about 60 s on a 2-core laptop CPU (once the Glyphs sets are cached, see notebook 00). No
 # download, no GPU.
 #
 # ## What you will learn
