@@ -211,7 +211,8 @@ test_h = feats[compare_target]["test"][layers[-1]]
 same_predictions = torch.equal(linear_probe(W, b, test_h, h).argmax(1), fitted(test_h).argmax(1))
 print(f"objective {ours.item():.6f} (tlearn {theirs.item():.6f}); gradient norm at tlearn's solution "
       f"{torch.cat([g.flatten() for g in grads_ours]).norm():.1e}: the minimum of a convex problem")
-assert abs(ours - theirs) < 1e-5 and same_predictions and all(map(torch.allclose, grads_ours, grads_theirs))
+assert abs(ours - theirs) < 1e-5 and same_predictions  # same objective, same predictions ...
+assert all(torch.allclose(a, c, atol=1e-5) for a, c in zip(grads_ours, grads_theirs))  # ... and same gradients
 
 # %% [markdown]
 # **Reading the curves.** The first block sees strokes and edges: generic, but not yet arranged into
@@ -268,8 +269,7 @@ probe_seconds = time.perf_counter() - start
 test_features = features.extract_features(backbone, test, [], device=device)["output"]
 
 vs, ft_runs = {}, {}  # (target, method) -> accuracies over the draws; (target, draw) -> fine-tuning run
-make_backbone = (lambda: pretrain.load_pretrained("conv4-glyphs")) if DATASET == "glyphs" \
-    else (lambda: pretrain.ImageNetBackbone("resnet18"))
+make_backbone = {"glyphs": lambda: pretrain.load_pretrained("conv4-glyphs")}.get(DATASET, pretrain.ImageNetBackbone)
 for name, s in [(name, s) for name in targets for s in SEEDS]:
     (tpool, ttest), n = targets[name], targets[name][0].n_classes
     run = ft_runs[name, s] = finetune.fine_tune_run(
