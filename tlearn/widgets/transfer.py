@@ -91,8 +91,8 @@ def probe_panel(train_features: dict, train_labels, test_features: dict, test_la
         key = (layer.value, probe.value) + ((controls["labels"].value,) if budgets else ())
         results[key] = accuracy
         dim = test_features[layer.value].shape[1]
-        title = (f"{layer.value} ({dim} features): {probe.value} probe"
-                 + (f", {controls['labels'].value} labels/class" if budgets else "") + f", test accuracy {accuracy:.3f}")
+        budget = f", {controls['labels'].value} labels/class" if budgets else ""
+        title = f"{layer.value} ({dim} features): {probe.value} probe{budget}, test accuracy {accuracy:.3f}"
         return plot_embedding(test_features[layer.value], test_labels, method=method, seed=seed, title=title)
 
     for control in controls.values():
