@@ -7,6 +7,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -21,21 +23,20 @@
 #
 # [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/tlearn-course/tlearn/main?labpath=notebooks%2F03a_domain_adaptation.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/tlearn-course/tlearn/blob/main/notebooks/03a_domain_adaptation.ipynb) <!-- badges -->
 #
-# Runtime: about 60 s on a 2-core laptop CPU. No download, no GPU. Part II (`03b`) adapts plain digits to
+# Runtime: about 90 s on a 2-core laptop CPU. No download, no GPU. Part II (`03b`) adapts plain digits to
 # textured ones, after MNIST → MNIST-M, and looks closer at CORAL and the proxy A-distance.
 #
 # ## What you will learn
 # - What a **domain shift** costs, measured between two bounds: *source only* (train on the labelled
 #   source, test on the target) and *train on target* (as if the target labels were known).
-# - **MMD**, the maximum mean discrepancy: a kernel distance between two samples, with several Gaussian
-#   kernels at once; its biased, unbiased and linear-time estimators, and why the unbiased one can be
-#   negative.
-# - **DANN**: a domain discriminator, a **gradient reversal layer** and the $\lambda_p$ schedule. "DANN"
-#   (Ganin and Lempitsky, ICML 2015) and **"Domain-Adversarial Training of Neural Networks"** (Ganin et al.,
-#   JMLR 2016) are one method in two papers: what the journal version adds (the shallow form, the
-#   schedules, the proxy A-distance).
-# - **CORAL** (align covariances) as a third way, and **batch norm per domain** as a free first step.
-# - How to read the **proxy A-distance** and feature plots before and after adaptation.
+# - **MMD**, the maximum mean discrepancy: a kernel distance between two samples; its biased, unbiased
+#   and linear-time estimators, and why the unbiased one can be negative.
+# - **DANN**: a domain discriminator, a **gradient reversal layer** and the $\lambda_p$ schedule, written
+#   in plain PyTorch. "DANN" (Ganin and Lempitsky, ICML 2015) and **"Domain-Adversarial Training of Neural
+#   Networks"** (Ganin et al., JMLR 2016) are one method in two papers.
+# - How to **choose a weight without target labels** (reverse validation), next to the oracle that cheats.
+# - Why a **fooled discriminator** does not mean the classes line up, and how the **proxy A-distance**
+#   (Ben-David et al., 2006) reads a representation.
 
 # %% tags=["remove-cell"]
 try:  # on Colab tlearn is missing: install it from the repository (elsewhere this cell does nothing)
@@ -53,26 +54,28 @@ SIZE = "quick"      # "quick" for a laptop CPU; "full" for a wider network, more
 DEVICE = "auto"     # cuda, then mps, then cpu
 
 # %%
+import copy
 import time
 
 import numpy as np
 import torch
+from IPython.display import Markdown
 
 from tlearn import data, domain, viz, widgets
 from tlearn.backbones import Classifier, Conv4
-from tlearn.train import get_device, seed_everything
+from tlearn.train import evaluate, fit, get_device, seed_everything
 
 notebook_start = time.perf_counter()
 seed_everything(SEED)
 device = get_device(DEVICE)
 QUICK = SIZE == "quick"
-IMAGE_SIZE = 28
-CHANNELS = 16 if QUICK else 64     # Conv4 width
+IMAGE_SIZE = 16                    # the HandDigits scans are 8x8: 16x16 keeps all their detail
+CHANNELS = 32 if QUICK else 64     # Conv4 width
 N_SOURCE = 2000 if QUICK else 10000
 STEPS = 300 if QUICK else 3000     # each step: BATCH source images with labels + BATCH target images without
-BATCH = 64
-LR = 0.03
-WEIGHTS = {"mmd": 3.0, "coral": 10.0, "dann": 1.0}  # each alignment loss has its own scale
+BATCH, LR = 64, 0.1                # SGD, the journal's annealing mu_p from LR (the setting of notebook 07)
+MMD_WEIGHT, DANN_WEIGHTS = 3.0, (0.3, 1.0, 3.0)  # DANN's weight is chosen among these without target labels
+TOY_SEEDS = [SEED, SEED + 1, SEED + 2]
 print(f"device: {device}; Conv4 with {CHANNELS} channels, {STEPS} steps of {BATCH} + {BATCH} images")
 
 # %% [markdown]
@@ -85,67 +88,69 @@ print(f"device: {device}; Conv4 with {CHANNELS} channels, {STEPS} steps of {BATC
 #
 # $$\epsilon_T(h) \;\le\; \epsilon_S(h) + \tfrac12\, d_{\mathcal H\Delta\mathcal H}(\mathcal D_S, \mathcal D_T) + \lambda^* .$$
 #
-# We cannot lower $\lambda^*$, but we can learn **features** in which the source error is low *and* the
-# two domains are hard to tell apart. Every method here adds to the cross-entropy on the source a second
-# loss that pulls the source and target feature distributions together, computed on unlabelled target
-# images:
+# We learn **features** in which the source error is low *and* the domains are hard to tell apart, by
+# adding to the source cross-entropy a loss computed on unlabelled target images:
 #
 # $$\min_{\theta}\; \frac1n\sum_{i\in S} L_y\big(G_y(G_f(x_i)), y_i\big) \;+\; w\, L_{\text{align}}\big(G_f(X_S), G_f(X_T)\big).$$
 #
 # $G_f$ is the feature extractor, $G_y$ the classifier. The methods differ in $L_{\text{align}}$: a kernel
-# distance (MMD), a covariance distance (CORAL) or a learned discriminator (DANN). They all live in
-# `tlearn/domain.py`, one function each, and `domain.adapt` is the one training loop.
+# distance (MMD), a covariance distance (CORAL, part II) or a learned discriminator (DANN). They live in
+# the package `tlearn/domain/`, one file each, and `domain.adapt` trains any of them. The middle term is
+# the one the methods lower; nothing lowers $\lambda^*$, and section 5 shows what that costs.
 
 # %% [markdown]
 # ## 2. Two moons: seeing adaptation
 #
 # The source is two interleaved half moons with labels; the target is the same moons rotated by 30°,
-# without labels. The network is the **shallow** one of the journal paper: one hidden layer of 15 sigmoid
-# units is $G_f$, a linear softmax layer is $G_y$.
+# without labels. $G_f$ and $G_y$ are the **shallow** network of the journal paper (Algorithm 1): one hidden
+# layer of 15 sigmoid units, a linear softmax layer. The paper's domain regressor is **logistic** (linear on
+# the 15 units); tlearn's default for this toy is an MLP with one hidden layer of 32. Both run below, with
+# three training seeds each, next to source only and MMD.
 
 # %%
-TOY_WEIGHTS = {"source_only": 0.0, "mmd": 1.0, "dann": 6.0}
-toy_runs = {m: domain.two_moons_adaptation(m, rotation=30, weight=w, seed=SEED) for m, w in TOY_WEIGHTS.items()}
-for m, r in toy_runs.items():
-    print(f"{m:12s} source accuracy {r.source_accuracy:.3f}   target accuracy {r.target_accuracy:.3f}")
+TOY = {"source only": ("source_only", 0.0, (32,)), "MMD": ("mmd", 1.0, (32,)),
+       "DANN, MLP discriminator": ("dann", 6.0, (32,)), "DANN, logistic (paper)": ("dann", 6.0, ())}
+toy_runs = {name: [domain.two_moons_adaptation(m, rotation=30, weight=w, discriminator_hidden=d, seed=s)
+                   for s in TOY_SEEDS] for name, (m, w, d) in TOY.items()}
+toy_acc = {name: np.array([r.target_accuracy for r in runs]) for name, runs in toy_runs.items()}
+for name, a in toy_acc.items():
+    print(f"{name:24s} target accuracy {a.mean():.3f} ± {a.std(ddof=1):.3f} (seeds {TOY_SEEDS}: {np.round(a, 3)})")
 
 # %% [markdown]
-# The background is each network's decision (blue: class 0, red: class 1, black line: the boundary); dots
-# are labelled source points, crosses are target test points coloured by their true class, which training
-# never saw. Source only draws its boundary for the unrotated moons and cuts through the rotated ones;
-# DANN turns its boundary with the target. MMD on this small hidden layer moves it less (the printout
-# above and the table at the end say how much).
+# The background is each network's decision (black line: the boundary); dots are labelled source points,
+# crosses are target test points coloured by their true class, which training never saw (first seed).
 
 # %%
-reference = toy_runs["dann"]
-viz.plot_decision_boundaries({m: r.model for m, r in toy_runs.items()}, reference.source, reference.target_test,
-                             titles=[f"{m}: target {r.target_accuracy:.0%}" for m, r in toy_runs.items()]);
-
-# %% [markdown]
-# The same networks from the inside: the 15 hidden units $G_f(x)$ of source and target points, mapped to
-# 2-D by PCA. Top row by domain, bottom row by class (crosses: target). After DANN, target points lie on
-# the source points of their own class.
+first = {name: runs[0] for name, runs in toy_runs.items()}
+viz.plot_decision_boundaries({n: r.model for n, r in first.items()}, first["MMD"].source, first["MMD"].target_test,
+                             titles=[f"{n}: {r.target_accuracy:.0%}" for n, r in first.items()]);
 
 # %%
-toy_features = {
-    m: (domain.features_of(r.model, r.source[0]), domain.features_of(r.model, r.target_test[0][:300]),
-        r.source[1], r.target_test[1][:300])
-    for m, r in toy_runs.items()
-}
-viz.plot_domain_features(toy_features, method="pca");
+gain = {name: toy_acc[name].mean() - toy_acc["source only"].mean() for name in TOY}
+dann_vs_mmd = toy_acc["DANN, MLP discriminator"] - toy_acc["MMD"]  # paired by seed
+spread = dann_vs_mmd.std(ddof=1)
+ranking = ("DANN (MLP) ahead of MMD" if dann_vs_mmd.mean() > spread else "MMD ahead of DANN (MLP)"
+           if dann_vs_mmd.mean() < -spread else "no ranking of MMD and DANN: the difference is within the spread")
+Markdown(f"Over {len(TOY_SEEDS)} seeds, against source only, MMD gains {gain['MMD']:+.1%}, DANN with the MLP "
+         f"discriminator {gain['DANN, MLP discriminator']:+.1%} and DANN with the paper's logistic regressor "
+         f"{gain['DANN, logistic (paper)']:+.1%}. DANN minus MMD, seed by seed: {dann_vs_mmd.mean():+.1%} ± "
+         f"{spread:.1%}, so: **{ranking}** on this toy. The paper trains its shallow DANN much longer, with its "
+         "own step sizes and weight found by reverse validation; here all share one short schedule.")
 
 # %% [markdown]
-# ### Try it: rotation, method and weight
+# ### Try it: rotation, method, weight, MMD bandwidth, discriminator capacity
 #
-# The figures above are fixed so that they show in a rendered notebook. The panel retrains the shallow
-# network (a second or two per press) for a rotation, a method and a weight $w$ of your choice. Things to
-# try: at 0° every method works; at 60° or more source only falls to chance on the target; a DANN weight of
-# 0 is source only, a very large one hurts the source classifier too.
+# The panel retrains the shallow network (a second or two per press). The MMD here uses **one** Gaussian
+# of bandwidth σ = (slider) × the batch's median distance: try 0.01 and 100, where every pair looks equally
+# near or equally far and the MMD sees nothing. For DANN, try the logistic discriminator against the MLPs.
 
 # %%
 panel = widgets.two_moons_panel(seed=SEED)
-widgets.drive(panel, click="train", rotation=45, method="dann", weight=6.0)  # as a user would; errors fail the run
 panel
+
+# %% tags=["remove-cell"]
+widgets.drive(panel, click="train", rotation=45, method="mmd", bandwidth=0.01)
+widgets.drive(panel, click="train", method="dann", discriminator="logistic (paper)")
 
 # %% [markdown]
 # ## 3. Maximum mean discrepancy (MMD)
@@ -156,20 +161,19 @@ panel
 # $$\mathrm{MMD}^2 = \mathbb E\,k(x, x') + \mathbb E\,k(y, y') - 2\,\mathbb E\,k(x, y), \qquad x, x' \sim \mathcal D_S,\; y, y' \sim \mathcal D_T .$$
 #
 # With a Gaussian kernel $k_\sigma(a, b) = \exp(-\|a - b\|^2 / 2\sigma^2)$ it is zero exactly when the
-# distributions agree. Which $\sigma$? Long et al. (2015, Deep Adaptation Networks) use several at once
-# (**multi-kernel** MMD); `domain.mmd` averages Gaussians whose bandwidths are the batch's median pairwise
-# distance times ¼, ½, 1, 2 and 4, taken afresh from every batch and without gradient.
+# distributions agree. **DAN** (Long et al., ICML 2015) makes three choices: a multi-kernel MMD whose
+# Gaussians are combined with **learned** weights (chosen to maximise the test power), the **linear-time**
+# estimator, and the penalty on **several layers** (fc6-fc8). tlearn simplifies: Gaussians at ¼, ½, 1, 2
+# and 4 times the batch's median distance with **equal, fixed** weights, the quadratic-time **unbiased**
+# estimator, on **one** layer (the backbone's output).
 #
-# From samples $x_1..x_m$ and $y_1..y_n$ there are three estimators:
-# - **biased** (a V-statistic): all pairs, each point with itself included;
-# - **unbiased** (a U-statistic): leaves out the self-pairs $k(x_i, x_i) = 1$;
-# - **linear-time**: averages $k(x_1,x_2) + k(y_1,y_2) - k(x_1,y_2) - k(x_2,y_1)$ over disjoint pairs.
-#
-# The self-pairs add a positive constant to the biased estimate, so it stays above zero even for two
-# samples of *one* distribution. The unbiased estimate is right *on average*: its expectation is the true
-# value, 0, so for one distribution it falls below 0 about half the time. A negative MMD² is no bug; it
-# says "no evidence of a difference". Below: 200 draws of 50 points against 50 points from one Gaussian,
-# and with the second sample shifted by 0.5.
+# From samples $x_1..x_m$ and $y_1..y_n$: the **biased** estimate (a V-statistic, self-pairs included) is
+# the squared norm of a difference of empirical means, so it is never negative, and above zero even for
+# one distribution; the **unbiased** one (a U-statistic, self-pairs $k(x_i, x_i)$ left out) has
+# **mean** zero for one distribution, so it is often negative (a mean of zero is not a median of zero:
+# how often depends on its skew); the **linear-time** one averages $h = k(x_1,x_2) + k(y_1,y_2) -
+# k(x_1,y_2) - k(x_2,y_1)$ over disjoint pairs. Below: 200 draws of 50 points against 50 from one
+# Gaussian, and with the second sample shifted by 0.5.
 
 # %%
 generator = torch.Generator().manual_seed(SEED)
@@ -179,87 +183,134 @@ for _ in range(200):
     for e in domain.MMD_ESTIMATORS:
         mmd_estimates[e]["same distribution"].append(domain.mmd(x, y, estimator=e, bandwidths=1.0).item())
         mmd_estimates[e]["shifted by 0.5"].append(domain.mmd(x, y + 0.5, estimator=e, bandwidths=1.0).item())
-negative_share = {e: float(np.mean(np.array(v["same distribution"]) < 0)) for e, v in mmd_estimates.items()}
-print("share of negative estimates for one distribution:", {e: f"{s:.0%}" for e, s in negative_share.items()})
+same = {e: np.array(v["same distribution"]) for e, v in mmd_estimates.items()}
+print({e: f"mean {s.mean():+.4f} (standard error {s.std(ddof=1) / len(s) ** 0.5:.4f}), negative {np.mean(s < 0):.0%}"
+       for e, s in same.items()})
 viz.plot_mmd_estimates(mmd_estimates, title="MMD² estimates over 200 draws (one kernel, bandwidth 1)");
-
-# %% [markdown]
-# The linear-time estimator is unbiased too but spreads much wider: it averages only $m/2$ terms instead
-# of about $m^2$. Training uses the unbiased estimator: its noise averages out over steps, and it has no
-# constant offset to hide how close the domains already are.
 
 # %% [markdown]
 # ## 4. DANN, and "Domain-Adversarial Training of Neural Networks"
 #
-# **One method, two papers.**
-# - Ganin and Lempitsky, *Unsupervised Domain Adaptation by Backpropagation*, ICML 2015, introduced the
-#   **gradient reversal layer** and trained deep networks with it on digits and office images. The method
-#   is known as **DANN**, the domain-adversarial neural network.
-# - Ganin, Ustinova, Ajakan, Germain, Larochelle, Laviolette, Marchand and Lempitsky, *Domain-Adversarial
-#   Training of Neural Networks*, JMLR 2016, is its journal version. It merges the ICML paper with the
-#   shallow *Domain-Adversarial Neural Networks* of Ajakan et al. (2014), derives the objective from the
-#   bound of section 1, states the **shallow algorithm** (one hidden layer and a logistic domain regressor
-#   trained by stochastic gradient steps: the two moons above), keeps the schedules below, and measures
-#   how far apart a representation keeps the domains with the **proxy A-distance** (section 5).
-#
-# Searching for either name leads to the same objective. A domain discriminator $G_d$ learns to tell
-# source features (label 0) from target features (label 1); the feature extractor $G_f$ learns to *fool*
-# it while the label classifier $G_y$ keeps the source labels right. It is a saddle point,
+# **One method, two papers.** Ganin and Lempitsky, *Unsupervised Domain Adaptation by Backpropagation*,
+# ICML 2015, introduced the **gradient reversal layer**; Ganin, Ustinova, Ajakan, Germain, Larochelle,
+# Laviolette, Marchand and Lempitsky, *Domain-Adversarial Training of Neural Networks*, JMLR 2016, is its
+# journal version: it adds the shallow algorithm (section 2), the bound's derivation, reverse validation
+# and the **proxy A-distance** (Ben-David et al., 2006). A discriminator $G_d$ learns to tell source
+# features (label 0) from target features (label 1); $G_f$ learns to fool it. The journal writes
 #
 # $$E(\theta_f,\theta_y,\theta_d) = \frac1n\sum_{i\in S} L_y^i(\theta_f,\theta_y) - \lambda\Big(\frac1n\sum_{i\in S} L_d^i(\theta_f,\theta_d) + \frac1{n'}\sum_{i\in T} L_d^i(\theta_f,\theta_d)\Big),$$
 #
-# minimised over $\theta_f, \theta_y$ and maximised over $\theta_d$. The **gradient reversal layer** turns it
-# into one ordinary backward pass: the identity going forward, a multiplication of the gradient by
-# $-\lambda$ going back, so the discriminator descends its loss while the features climb it. On one
-# number:
+# minimised over $\theta_f, \theta_y$, maximised over $\theta_d$. The **gradient reversal layer** makes it one
+# backward pass: the identity going forward, the gradient times $-\lambda$ going back.
+# **tlearn's domain loss is half the bracket**, $L_d = \tfrac12(\ldots + \ldots)$, so that chance is
+# $\log 2$ for any batch sizes; the feature extractor then sees $-\tfrac{w}{2}$ times the bracket's
+# gradient: **tlearn's weight $w$ is twice the paper's $\lambda$**.
+#
+# ### The method in plain PyTorch
+
+# %% tags=["from-scratch"]
+import torch.nn.functional as F
+
+
+class Reverse(torch.autograd.Function):  # R_λ(x) = x forward, dR_λ/dx = -λ I backward
+    @staticmethod
+    def forward(ctx, x, lam):
+        ctx.lam = lam
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -ctx.lam * grad, None
+
+
+def domain_loss(G_d, f_s, f_t, lam):  # L_d = ½ [1/n Σ_S -log(1 - G_d(f)) + 1/n' Σ_T -log G_d(f)]
+    d_s, d_t = G_d(Reverse.apply(f_s, lam)).squeeze(-1), G_d(Reverse.apply(f_t, lam)).squeeze(-1)
+    return 0.5 * (F.binary_cross_entropy_with_logits(d_s, torch.zeros_like(d_s))
+                  + F.binary_cross_entropy_with_logits(d_t, torch.ones_like(d_t)))
+
+
+def dann_step(G_f, G_y, G_d, optimizer, x_s, y_s, x_t, lam):  # one SGD step on L_y + L_d
+    f_s, f_t = G_f(x_s), G_f(x_t)
+    loss = F.cross_entropy(G_y(f_s), y_s) + domain_loss(G_d, f_s, f_t, lam)  # G_f gets -λ ∂L_d: it climbs L_d
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def mmd2_unbiased(x, y, sigma):  # 1/m(m-1) Σ_{i≠j} k(x_i,x_j) + 1/n(n-1) Σ_{i≠j} k(y_i,y_j) - 2/mn Σ k(x_i,y_j)
+    k = lambda a, b: torch.exp(-(a[:, None] - b[None]).pow(2).sum(-1) / (2 * sigma**2))  # Gaussian  # noqa: E731
+    m, n, k_xx, k_yy = len(x), len(y), k(x, x), k(y, y)
+    return ((k_xx.sum() - k_xx.trace()) / (m * (m - 1)) + (k_yy.sum() - k_yy.trace()) / (n * (n - 1))
+            - 2 * k(x, y).mean())
+
+
+# %% [markdown]
+# The same on the same inputs through tlearn: the reversal's sign and scale, one DANN step (loss and every
+# weight after it), and the domain loss and the unbiased MMD with their gradients, within 1e-5.
 
 # %%
-x = torch.tensor([2.0], requires_grad=True)
-(3 * domain.gradient_reversal(x, lambda_=0.5)).sum().backward()
-print(f"forward: identity; d(3 * GRL(x))/dx = {x.grad.item()} (3.0 without the layer)")
+x = torch.randn(5, requires_grad=True)
+(3 * Reverse.apply(x, 0.5)).sum().backward()
+x_tlearn = x.detach().clone().requires_grad_()
+(3 * domain.gradient_reversal(x_tlearn, 0.5)).sum().backward()
+assert torch.equal(x.grad, torch.full((5,), -1.5)) and torch.equal(x_tlearn.grad, x.grad)  # -λ × 3, not +3
+src, tgt = data.moons(64, seed=SEED), data.moons(64, rotation=30, seed=SEED + 1)
+net, G_d = domain.ShallowNetwork(2, 15, 2), domain.DomainDiscriminator(15, hidden_sizes=(32,))
+mine, theirs = copy.deepcopy((net, G_d)), domain.DANN(copy.deepcopy(net), copy.deepcopy(G_d), 2.0, ramp_weight=False)
+loss = dann_step(mine[0].backbone, mine[0].head, mine[1], torch.optim.SGD([*mine[0].parameters(),
+                 *mine[1].parameters()], lr=0.1), src[0], src[1], tgt[0], lam=2.0)
+history = fit(theirs, [(src[0], src[1], tgt[0])], 1, optimizer=torch.optim.SGD(theirs.parameters(), lr=0.1),
+              device="cpu", progress=False)
+assert abs(loss - history["loss"][0]) < 1e-5
+assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip([*mine[0].parameters(), *mine[1].parameters()],
+                                                            theirs.parameters()))
+f_s, f_t = torch.randn(30, 15, requires_grad=True), torch.randn(40, 15, requires_grad=True)
+for ours, ref in ((domain_loss(G_d, f_s, f_t, 0.7), domain.domain_adversarial_loss(G_d, f_s, f_t, 0.7).loss),
+                  (mmd2_unbiased(f_s, f_t, 3.0), domain.mmd(f_s, f_t, estimator="unbiased", bandwidths=3.0))):
+    assert abs(ours.item() - ref.item()) < 1e-5
+    assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(torch.autograd.grad(ours, (f_s, f_t)),
+                                                                torch.autograd.grad(ref, (f_s, f_t))))
+print(f"plain PyTorch = tlearn: loss {loss:.5f}; d(3 GRL(x))/dx = {x.grad[0].item()}")
 
 # %% [markdown]
 # **The schedules.** Both papers anneal the learning rate and ramp up the adaptation weight with the
-# training progress $p$, from 0 at the start to 1 at the end:
+# training progress $p$ (step / steps):
 #
 # $$\mu_p = \frac{\mu_0}{(1 + \alpha p)^\beta}\;(\alpha = 10,\ \beta = 0.75), \qquad \lambda_p = \frac{2}{1 + \exp(-\gamma p)} - 1\;(\gamma = 10).$$
 #
-# $\lambda_p$ starts at 0 because early on the features carry no class information yet, and a
-# discriminator's signal would only shake them. `domain.adapt` applies the ramp to every method's weight
-# (MMD and CORAL too) and, by default, the annealing. The two moons above use both. The annealing was set
-# for runs of many thousand steps; the 300-step digit runs below keep the ramp but a constant learning
-# rate (`anneal_lr=False`). Exercise 4 compares the two.
+# $\lambda_p$ starts at 0 because early features carry no class information yet. `domain.adapt` applies the
+# ramp to every method's weight and the annealing to the learning rate; the digit runs below use both.
 
 # %%
 progress = np.linspace(0, 1, 101)
 viz.plot_schedules(progress, {
     "adaptation weight $\\lambda_p$": [domain.lambda_schedule(p) for p in progress],
-    "learning rate $\\mu_p$ ($\\mu_0$ = 0.01)": [domain.learning_rate_schedule(p) for p in progress],
+    f"learning rate $\\mu_p$ ($\\mu_0$ = {LR})": [domain.learning_rate_schedule(p, mu0=LR) for p in progress],
 });
 
 # %% [markdown]
 # ## 5. Synthetic to real: SynDigits → HandDigits
 #
-# The source is SynDigits (digits rendered from fonts, with labels); the target is HandDigits
-# (scikit-learn's real handwritten scans): 70% of it is the unlabelled target sample, 30% the test set. The
-# network is Conv4 (four blocks of conv, batch norm, ReLU, max pool); the discriminator a 2-layer MLP on
-# its features. The hand scans are 8x8 pixels blown up to 28x28, so they are blurred and thick, while the
-# rendered digits are sharp: a large shift.
+# The source is SynDigits (rendered from fonts, in the spirit of Ganin's SynDigits, not the same set); the
+# target HandDigits (scikit-learn's 1,797 scans by 13 writers, who appear on both sides of the split): 70%
+# unlabelled target sample, 30% test. A tenth of the source is held out for reverse validation. Conv4,
+# SGD with the journal's annealing, **batch norm per domain** (each domain normalised with its own batch
+# statistics, the target's kept for testing: AdaBN, Li et al., 2016; the *source only + AdaBN* row shows
+# what that alone does).
 #
-# **Batch norm per domain.** Source and target batches pass through the network separately, so each
-# batch-norm layer normalises each domain with its own statistics; after training, the running statistics
-# are re-estimated on target images (AdaBN, Li et al., 2016). That alone aligns every channel's mean and
-# variance, so the table also shows *source only + AdaBN*: the source-only network with target statistics
-# and nothing else changed. What MMD, CORAL and DANN add beyond that row is their own.
-#
-# **Gap recovered** is the DANN papers' measure: $(a - a_{\text{source only}}) / (a_{\text{train on target}}
-# - a_{\text{source only}})$, the share of the way between the two bounds that a method covers.
+# **How the settings were chosen.** The learning rate, steps, width and MMD weight are fixed by hand (the
+# setting notebook 07 also uses) and not tuned here. DANN's weight is **chosen without target labels** among
+# the few in `DANN_WEIGHTS` (a tiny sweep, to stay within the time budget): by **reverse validation** (Ganin et al., 2016, section 5.1.2): label the target with the
+# trained network, fit a reverse classifier on those self-labels, and score it on the held-out source
+# labels. tlearn's reverse classifier is a logistic regression on the network's frozen features, not a
+# second DANN run. The *oracle* row picks the weight by target test accuracy: it reads the labels the
+# setting says we do not have, and is shown only as the ceiling of the choice.
 
 # %%
 if DATASET == "digits":
-    hand = data.hand_digits(IMAGE_SIZE)
-    target, target_test = hand.split(test_fraction=0.3, seed=SEED)
-    source = data.syn_digits(N_SOURCE, image_size=IMAGE_SIZE, seed=SEED)
+    target, target_test = data.hand_digits(IMAGE_SIZE).split(test_fraction=0.3, seed=SEED)
+    source, source_val = data.syn_digits(N_SOURCE, image_size=IMAGE_SIZE, seed=SEED).split(0.1, seed=SEED)
 elif DATASET == "real":
     def real_digits(name, train, n):
         """n images of a torchvision digit set as an ImageSet (downloaded once)."""
@@ -268,80 +319,89 @@ elif DATASET == "real":
         return data.ImageSet(torch.stack([ds[i][0] for i in idx]), torch.tensor([int(ds[i][1]) for i in idx]),
                              classes=[str(d) for d in range(10)], name=name)
 
-    source, target, target_test = real_digits("mnist", True, N_SOURCE), real_digits("usps", True, 2000), \
-        real_digits("usps", False, 1000)
+    source, source_val = real_digits("mnist", True, N_SOURCE).split(0.1, seed=SEED)
+    target, target_test = real_digits("usps", True, 2000), real_digits("usps", False, 1000)
 else:
     raise ValueError(f"DATASET must be 'digits' or 'real', got {DATASET!r}")
 shift = f"{source.name} → {target.name}"
-print(f"{shift}: source {len(source)}, target {len(target)} (unlabelled), target test {len(target_test)}")
+print(f"{shift}: source {len(source)} (+{len(source_val)} held out), target {len(target)} (unlabelled), "
+      f"target test {len(target_test)}")
 first_of_each = lambda ds: torch.stack([torch.nonzero(ds.targets == d).flatten()[0] for d in range(10)])  # noqa: E731
 viz.image_grid(torch.cat([source.images[first_of_each(source)], target.images[first_of_each(target)]]), nrow=10,
                suptitle=f"{shift}: source (top) and target (bottom)");
-
-# %% [markdown]
-# Six networks follow, one per row of the table, with the same data, steps and learning rate. Only the
-# train-on-target bound reads the target labels.
 
 # %%
 def make_model():
     return Classifier(Conv4(source.images.shape[1], hidden=CHANNELS, image_size=IMAGE_SIZE), 10)
 
 
-comparison = domain.compare_methods(make_model, source, target, target_test, weights=WEIGHTS, name=shift,
-                                    steps=STEPS, batch_size=BATCH, lr=LR, anneal_lr=False,
-                                    seed=SEED, device=device, progress=True)
-viz.results_table(comparison.rows(), title=f"{shift}: accuracy on the target test set")
+settings = dict(steps=STEPS, batch_size=BATCH, lr=LR, seed=SEED, device=device, progress=True)
+comparison = domain.compare_methods(make_model, source, target, target_test, name=shift, methods=("mmd", "dann"),
+                                    weights={"mmd": MMD_WEIGHT, "dann": 1.0}, **settings)
+dann_runs = {w: comparison.runs["DANN"] if w == 1.0 else domain.adapt("dann", make_model(), source, target.images,
+                                                                      weight=w, **settings) for w in DANN_WEIGHTS}
+chosen, risks = domain.select_by_reverse_validation({w: r.model for w, r in dann_runs.items()}, source_val, target)
+sweep = {w: {"reverse validation risk": risks[w], "target accuracy": evaluate(r.model, target_test, device=device),
+             "discriminator accuracy": r.history.mean("domain_accuracy", last=50)} for w, r in dann_runs.items()}
+oracle = max(sweep, key=lambda w: sweep[w]["target accuracy"])
+viz.results_table(widgets.domain.weight_sweep_rows(sweep), title=f"DANN's weight on {shift}")
 
 # %% [markdown]
-# Training curves of the three adapting methods (moving averages). MMD and CORAL fall as the features
-# align. DANN's domain loss stays near $\log 2 \approx 0.69$ and its discriminator's accuracy near 0.5,
-# chance: the features it sees do not say which domain they come from, which is what the feature
-# extractor is trained for.
+# Training curves (moving averages): MMD falls as the features align; DANN's domain loss stays near
+# $\log 2$ and its discriminator's accuracy near 0.5: it cannot tell the domains apart.
 
 # %%
-viz.plot_adaptation_curves({k: comparison.runs[k].history for k in ("MMD", "CORAL", "DANN")}, title=shift);
+viz.plot_adaptation_curves({"MMD": comparison.runs["MMD"].history, "DANN": dann_runs[chosen].history}, title=shift);
 
 # %% [markdown]
 # ### The proxy A-distance, and the features before and after
 #
-# The **proxy A-distance** (Ben-David et al., 2006; the journal paper's measure) trains a linear classifier
-# to tell source features from target features and turns its held-out error $\epsilon$ into
-# $\hat d_A = 2(1 - 2\epsilon)$: 2 when the domains are perfectly separable, 0 when the classifier does no
-# better than chance. Adaptation should lower it. Each network sees each domain as it did in training:
-# the source-only network normalises everything with source statistics; the per-domain networks normalise
-# each domain with its own (`own_statistics=True`).
+# The **proxy A-distance** (Ben-David et al., 2006, as the journal DANN paper uses it) trains a linear
+# classifier to tell source features from target features and turns its held-out error $\epsilon$ into
+# $\hat d_A = 2(1 - 2\epsilon)$: 2 when the domains are separable, 0 at chance. Each network sees each
+# domain as in training (per-domain networks with each domain's own batch-norm statistics).
 
 # %%
 n_show = min(len(target_test), 500)
-source_sample = source.subset(range(n_show))
-
-
-def source_and_target_features(row):
-    model = comparison.runs[row].model
-    per_domain = row != "source only"
-    return (domain.features_of(model, source_sample, own_statistics=per_domain),
-            domain.features_of(model, target_test.subset(range(n_show))))
-
-
+source_sample, target_sample = source.subset(range(n_show)), target_test.subset(range(n_show))
 pad, feature_panels = {}, {}
-for row in ("source only", "MMD", "DANN"):
-    fs, ft = source_and_target_features(row)
+for row, model in (("source only", comparison.runs["source only"].model), ("MMD", comparison.runs["MMD"].model),
+                   ("DANN", dann_runs[chosen].model)):
+    fs = domain.features_of(model, source_sample, own_statistics=row != "source only")
+    ft = domain.features_of(model, target_sample)
     pad[row] = domain.proxy_a_distance(fs, ft, seed=SEED)
-    feature_panels[f"{row}: proxy A-distance {pad[row]:.2f}"] = (fs, ft, source_sample.targets,
-                                                                 target_test.targets[:n_show])
-print({row: round(value, 3) for row, value in pad.items()})
+    feature_panels[f"{row}: proxy A-distance {pad[row]:.2f}"] = (fs, ft, source_sample.targets, target_sample.targets)
 viz.plot_domain_features(feature_panels, method="tsne", seed=SEED, max_points=300);
+
+# %%
+acc = comparison.accuracy
+fooled, dann_acc = sweep[chosen]["discriminator accuracy"], sweep[chosen]["target accuracy"]
+Markdown(f"**Aligned marginals are not aligned classes.** At the chosen weight ({chosen:g}) DANN's discriminator "
+         f"ends at {fooled:.0%} accuracy (chance: 50%) and the proxy A-distance falls from "
+         f"{pad['source only']:.2f} to {pad['DANN']:.2f}: the two domains' features overlap as wholes. Yet the "
+         f"target accuracy is {dann_acc:.1%}, against {acc['train on target']:.1%} when trained on the target: "
+         "nothing in the loss says that a handwritten 7 must land on the synthetic 7s rather than on the 1s. "
+         "The bound's $\\lambda^*$, the error of the best classifier on both domains, is what grows when "
+         "classes align to the wrong classes, and no alignment loss sees it. In the t-SNE maps, look for "
+         "target crosses of one colour sitting on source dots of another.")
 
 # %% [markdown]
 # ## 6. Results
 #
-# Every number below comes from this run. The toy rows are accuracy on 1,000 rotated test moons.
+# Every number below comes from this run (one training seed for the digits: no ranking of MMD and DANN
+# on the digits rests on more than that one run; the two moons rows are means over three seeds).
 
 # %% tags=["results"]
 rows = comparison.rows()
 for row in rows:
     row["proxy A-distance"] = round(pad[row["method"]], 2) if row["method"] in pad else None
-rows += [{"method": f"two moons (30°): {m}", "target accuracy": r.target_accuracy} for m, r in toy_runs.items()]
+gap = lambda a: f"{domain.gap_recovered(a, acc['source only'], acc['train on target']):.0%}"  # noqa: E731
+rows += [{"method": f"DANN, weight {chosen:g}: chosen by reverse validation (no target labels)",
+          "target accuracy": sweep[chosen]["target accuracy"], "gap recovered": gap(sweep[chosen]["target accuracy"])},
+         {"method": f"DANN, weight {oracle:g}: oracle, tuned on target labels",
+          "target accuracy": sweep[oracle]["target accuracy"], "gap recovered": gap(sweep[oracle]["target accuracy"])}]
+rows += [{"method": f"two moons (30°): {n}", "target accuracy": a.mean(), "± sd (3 seeds)": round(a.std(ddof=1), 3)}
+         for n, a in toy_acc.items()]
 results = viz.results_table(rows, title=f"{shift} (target test set) and two moons")
 results
 
@@ -349,45 +409,66 @@ results
 # ## 7. What the text claimed, checked
 
 # %%
-acc = comparison.accuracy
-# the shift is real: training on the target is far better than training on the source
+print({row: f"{a:.3f}" for row, a in acc.items()}, {w: f"{s['target accuracy']:.3f}" for w, s in sweep.items()})
+# the shift is real: training on the target is at least 20 points better than training on the source
 assert acc["train on target"] - acc["source only"] > 0.2, acc
-# MMD or DANN recovers at least 40% of the gap between the bounds
-assert max(comparison.gap_recovered("MMD"), comparison.gap_recovered("DANN")) >= 0.40, comparison.rows()
-# DANN beats source only
-assert acc["DANN"] > acc["source only"] + 0.1, acc
-# the proxy A-distance falls after adaptation
-assert pad["DANN"] < pad["source only"] and pad["MMD"] < pad["source only"], pad
-# two moons: DANN's boundary turns with the target; source only's does not
-assert toy_runs["dann"].target_accuracy > toy_runs["source_only"].target_accuracy + 0.08, toy_runs
-# ... and every network learned the labelled source (the shallow net reaches 0.88-0.97 across seeds)
-assert min(r.source_accuracy for r in toy_runs.values()) > 0.85, toy_runs
-# MMD estimators: the biased one never goes below 0, the unbiased one does, about half the time
-assert min(mmd_estimates["biased"]["same distribution"]) >= 0
-assert 0.2 < negative_share["unbiased"] < 0.8, negative_share
-# gradient reversal: the gradient of 3 * GRL(x) with lambda 0.5 is -1.5
-assert x.grad.item() == -1.5
+# MMD and DANN (weight 1) each beat source only by at least 5 points
+assert acc["MMD"] > acc["source only"] + 0.05 and acc["DANN"] > acc["source only"] + 0.05, acc
+# reverse validation, without target labels, picks a weight no worse than not adapting at all
+assert sweep[chosen]["target accuracy"] >= acc["source only"], (chosen, sweep)
+# aligned marginals, unaligned classes: the discriminator is fooled (< 70%) while DANN stays 10+ points below
+assert fooled < 0.7 and dann_acc < acc["train on target"] - 0.1, (fooled, dann_acc)
+# the proxy A-distance falls after DANN
+assert pad["DANN"] < pad["source only"], pad
+# two moons, mean of 3 seeds: DANN with the MLP discriminator turns the boundary (+5 points over source only)
+assert gain["DANN, MLP discriminator"] > 0.05, gain
+# ... and every network learned the labelled source
+assert min(r.source_accuracy for runs in toy_runs.values() for r in runs) > 0.85
+# MMD: the unbiased estimate has mean zero for one distribution (within 3 standard errors) and is often < 0
+assert abs(same["unbiased"].mean()) < 3 * same["unbiased"].std(ddof=1) / len(same["unbiased"]) ** 0.5
+assert 0.2 < np.mean(same["unbiased"] < 0) < 0.8
 print(f"notebook ran in {time.perf_counter() - notebook_start:.0f} s")
 
 # %% [markdown]
 # ## Summary
-# - Between the **source-only** and **train-on-target** bounds lies the cost of a domain shift; a method's
-#   *gap recovered* says how much of it it wins back (see the table).
-# - **MMD** compares mean kernel embeddings; take several bandwidths from the batch and the unbiased
-#   estimator, which can be (harmlessly) negative.
-# - **DANN** is the ICML 2015 paper and the JMLR 2016 paper *Domain-Adversarial Training of Neural
-#   Networks*: a discriminator behind a **gradient reversal layer**, with the $\lambda_p$ ramp and the
-#   $\mu_p$ annealing for long runs. On two moons its boundary turns with the target.
-# - **Batch norm per domain** (AdaBN) is a free first step; the alignment losses add to it.
-# - The **proxy A-distance** of the learned features falls when adaptation works.
+# - Between the **source-only** and **train-on-target** bounds lies the cost of a domain shift; *gap
+#   recovered* says how much of it a method wins back.
+# - **MMD** compares mean kernel embeddings; the unbiased estimate has mean zero for one distribution and is
+#   often negative. DAN learns its kernel weights and penalises several layers; tlearn fixes both.
+# - **DANN** is a discriminator behind a **gradient reversal layer**: the identity forward, $-\lambda$ times
+#   the gradient backward, a dozen lines of PyTorch. tlearn's weight is twice the paper's $\lambda$.
+# - Choose weights **without target labels** (reverse validation); the oracle that reads them is a ceiling.
+# - A fooled discriminator and a low proxy A-distance say the marginals match, not that the classes do.
 #
 # ## Exercises
-# 1. On two moons, use the journal's logistic domain regressor, `domain.DomainDiscriminator(15,
-#    hidden_sizes=())`, passed to `domain.adapt("dann", ...)`. Why can a linear discriminator on the hidden
-#    layer barely see a rotation?
-# 2. Train DANN on the digits with `batch_norm="joint"` (both domains in one batch-norm pass). How much of
-#    its gain came from batch norm per domain?
-# 3. Use `mmd_estimator="linear"` in `domain.adapt`. Is it worse, and why?
-# 4. Train DANN with both of the journal's schedules (`anneal_lr=True, lr=0.1`), then without the ramp
-#    (`ramp_weight=False`), for 300 steps and for 3,000. When do the schedules pay off?
+# 1. **Implement** the linear-time MMD² of Gretton et al. (2012, section 6) with one Gaussian kernel of
+#    bandwidth σ: $\frac1b\sum_{i<b} k(x_{2i},x_{2i+1}) + k(y_{2i},y_{2i+1}) - k(x_{2i},y_{2i+1}) -
+#    k(x_{2i+1},y_{2i})$ with $b = \lfloor \min(m,n)/2 \rfloor$. Run the checking cell below.
+# 2. Train the digits with `batch_norm="joint"` (both domains in one batch-norm pass). How much of DANN's
+#    gain came from batch norm per domain?
+# 3. Train DANN without the ramp (`ramp_weight=False`) and with a constant rate (`anneal_lr=False`). Which
+#    schedule matters at 300 steps?
+# 4. Add weights 0.1 and 10 to `DANN_WEIGHTS`. Does reverse validation still track the oracle?
 # 5. Set `DATASET = "real"` on a machine with a network: MNIST → USPS. Then go on to part II (`03b`).
+
+# %%
+def linear_mmd(x, y, sigma):
+    """Your linear-time MMD² estimate (a scalar tensor)."""
+    return torch.tensor(0.0)  # replace this line
+
+
+from tlearn.exercises_domain import check_linear_mmd  # noqa: E402
+
+check_linear_mmd(linear_mmd);
+
+# %% [markdown]
+# <details><summary>Solution</summary>
+#
+# ```python
+# def linear_mmd(x, y, sigma):
+#     b = min(len(x), len(y)) // 2
+#     x1, x2, y1, y2 = x[0:2 * b:2], x[1:2 * b:2], y[0:2 * b:2], y[1:2 * b:2]
+#     k = lambda a, c: torch.exp(-(a - c).pow(2).sum(1) / (2 * sigma ** 2))
+#     return (k(x1, x2) + k(y1, y2) - k(x1, y2) - k(x2, y1)).mean()
+# ```
+# </details>
