@@ -38,12 +38,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 os.environ.setdefault("TLEARN_NO_PROGRESS", "1")
 
+import bench_fewshot  # noqa: E402
+
 from tlearn import data, domain, fewshot  # noqa: E402
-from tools import report  # noqa: E402
 from tlearn.backbones import Classifier, Conv4  # noqa: E402
 from tlearn.samplers import DomainBatches, EpisodeSampler  # noqa: E402
-
-import bench_fewshot  # noqa: E402
+from tools import report  # noqa: E402
 
 REPEATS = int(os.environ.get("BENCH_REPEATS", 5))
 NB_REPEATS = int(os.environ.get("BENCH_NOTEBOOK_REPEATS", 3))
@@ -270,7 +270,7 @@ def update_readme(rows: list[dict]) -> None:
             continue
         med = statistics.median(row["seconds"])
         pattern = re.compile(rf"^(\| \[{re.escape(row['notebook'])}\]\([^)]*\) \|[^|]*\| )[^|]*(\|.*)$", re.M)
-        text = pattern.sub(lambda m: f"{m.group(1)}{med:.0f} s {m.group(2)}", text)
+        text = pattern.sub(lambda m, med=med: f"{m.group(1)}{med:.0f} s {m.group(2)}", text)
     readme.write_text(text)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tools.badges import repository
+from tools.badges import repository  # noqa: E402 (the repository root joins the path first)
 
 REPO, BRANCH = repository()
 

@@ -9,8 +9,15 @@ from sklearn.linear_model import LogisticRegression
 from torchvision.models.feature_extraction import create_feature_extractor
 
 from tlearn.backbones import Conv4, GRUEncoder
-from tlearn.features import (FeatureCache, LayerTaps, extract_features, fit_probe, pool_features,
-                             probe_accuracy, tap_points)
+from tlearn.features import (
+    FeatureCache,
+    LayerTaps,
+    extract_features,
+    fit_probe,
+    pool_features,
+    probe_accuracy,
+    tap_points,
+)
 from tlearn.pretrain import TrajectoryEncoder
 
 

@@ -6,8 +6,18 @@ import torch.nn.functional as F
 import torchvision
 
 from tlearn.backbones import Classifier, Conv4, GRUEncoder, ResNet
-from tlearn.finetune import (backbone_blocks, fine_tune, freeze, layer_groups, param_groups, replace_head,
-                             trainable_fraction, unfreeze, unfreeze_top, unfreezing_schedule)
+from tlearn.finetune import (
+    backbone_blocks,
+    fine_tune,
+    freeze,
+    layer_groups,
+    param_groups,
+    replace_head,
+    trainable_fraction,
+    unfreeze,
+    unfreeze_top,
+    unfreezing_schedule,
+)
 from tlearn.pretrain import TrajectoryEncoder
 
 

@@ -1,12 +1,11 @@
 """House rules for the notebooks: paired with their .py, committed without outputs, laid out alike."""
 
+import sys
 from pathlib import Path
 
 import jupytext
 import nbformat
 import pytest
-
-import sys
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tools import badges  # noqa: E402  (a repository tool, not part of the package)

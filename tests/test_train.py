@@ -5,8 +5,18 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from tlearn.train import (Classification, History, Method, count_parameters, evaluate, fit, fit_classifier,
-                          get_device, predict, shuffled_batches)
+from tlearn.train import (
+    Classification,
+    History,
+    Method,
+    count_parameters,
+    evaluate,
+    fit,
+    fit_classifier,
+    get_device,
+    predict,
+    shuffled_batches,
+)
 
 
 def blobs(n=200, seed=0):

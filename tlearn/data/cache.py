@@ -40,7 +40,7 @@ def cached(key: str, build, cls: type, enabled: bool = True):
                 raise ValueError(f"the file holds another type than {cls.__name__}")
             return cls(**state)
         except Exception as err:  # noqa: BLE001 (a torn or stale file of any kind: rebuild rather than trust it)
-            warnings.warn(f"ignoring unreadable cache file {path} ({err}); rebuilding it")
+            warnings.warn(f"ignoring unreadable cache file {path} ({err}); rebuilding it", stacklevel=2)
     obj = build()
     state = {f.name: getattr(obj, f.name) for f in fields(obj)}
     state["__type__"] = type(obj).__name__
@@ -49,5 +49,5 @@ def cached(key: str, build, cls: type, enabled: bool = True):
         torch.save(state, tmp)
         os.replace(tmp, path)  # atomic: a concurrent reader sees the old file or the whole new one
     except OSError as err:
-        warnings.warn(f"could not write cache file {path} ({err}); continuing without the cache")
+        warnings.warn(f"could not write cache file {path} ({err}); continuing without the cache", stacklevel=2)
     return obj
