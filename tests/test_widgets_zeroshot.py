@@ -37,7 +37,7 @@ def test_panel_updates_live_and_follows_the_method(problem):
     slider = panel.controls["gamma"]
     assert panel.readouts[-1][:2] == ("A", pytest.approx(0.8, abs=slider.step))
     widgets.drive(panel, gamma=slider.min)
-    name, gamma, point = panel.readouts[-1]
+    name, _, point = panel.readouts[-1]
     assert name == "A" and point["unseen"] == 0.0  # everything is called seen
     widgets.drive(panel, gamma=slider.max)
     assert panel.readouts[-1][2]["seen"] == 0.0 and "H " in panel.summary.value

@@ -9,7 +9,7 @@ losses) checks nothing beyond a shape ``assert``: by then the inputs are known g
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from collections.abc import Iterable
 
 import torch
 
