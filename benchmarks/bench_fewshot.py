@@ -77,12 +77,14 @@ class _UnsquaredPrototypical(fewshot.PrototypicalNet):
         return -torch.cdist(query, self.prototypes(support, support_labels))
 
 
-def train_tlearn(background, init: dict, hidden: int, episodes: int, lr: float, seed: int,
-                 network=fewshot.PrototypicalNet):
+def train_tlearn(
+    background, init: dict, hidden: int, episodes: int, lr: float, seed: int, network=fewshot.PrototypicalNet
+):
     model = network(fresh_backbone(init, hidden))
     start = time.perf_counter()  # from the call to its return: the sampler is built and run inside
-    fewshot.train_episodes(model, background, n_episodes=episodes, lr=lr, seed=seed, device="cpu", progress=False,
-                           **TRAIN)
+    fewshot.train_episodes(
+        model, background, n_episodes=episodes, lr=lr, seed=seed, device="cpu", progress=False, **TRAIN
+    )
     return model.encoder, episodes / (time.perf_counter() - start)
 
 
@@ -122,8 +124,9 @@ def train_easyfsl(background, init: dict, hidden: int, episodes: int, lr: float,
             sampler = TaskSampler(dataset, **sizes)
         finally:
             torch.utils.data.Sampler.__init__ = original
-    loader = torch.utils.data.DataLoader(dataset, batch_sampler=sampler, num_workers=0,
-                                         collate_fn=sampler.episodic_collate_fn)
+    loader = torch.utils.data.DataLoader(
+        dataset, batch_sampler=sampler, num_workers=0, collate_fn=sampler.episodic_collate_fn
+    )
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     model.train()
     start = time.perf_counter()
@@ -138,17 +141,21 @@ def train_easyfsl(background, init: dict, hidden: int, episodes: int, lr: float,
 
 def accuracy(backbone, evaluation, test_episodes: int, seed: int):
     """5-way 1-shot accuracy of a trained backbone as a Prototypical network, on fixed test episodes."""
-    return fewshot.evaluate_episodes(fewshot.PrototypicalNet(backbone), evaluation, n_episodes=test_episodes,
-                                     seed=seed, device="cpu", **TEST)
+    return fewshot.evaluate_episodes(
+        fewshot.PrototypicalNet(backbone), evaluation, n_episodes=test_episodes, seed=seed, device="cpu", **TEST
+    )
 
 
-def run(episodes: int = 200, repeats: int = 3, hidden: int = 64, lr: float = 1e-3, test_episodes: int = 600,
-        seed: int = 0) -> list[dict]:
+def run(
+    episodes: int = 200, repeats: int = 3, hidden: int = 64, lr: float = 1e-3, test_episodes: int = 600, seed: int = 0
+) -> list[dict]:
     """One row per library: steps per second over ``repeats`` runs, and accuracy after ``episodes``."""
     background, evaluation = data.glyphs("background"), data.glyphs("evaluation")
     init = initial_backbone(hidden)
-    libraries = {"tlearn": train_tlearn,
-                 "tlearn, unsquared distance": functools.partial(train_tlearn, network=_UnsquaredPrototypical)}
+    libraries = {
+        "tlearn": train_tlearn,
+        "tlearn, unsquared distance": functools.partial(train_tlearn, network=_UnsquaredPrototypical),
+    }
     if easyfsl_available():
         libraries["easyfsl"] = train_easyfsl
     for train in libraries.values():  # warm-up, untimed: the first run in a process pays one-off costs
@@ -162,8 +169,15 @@ def run(episodes: int = 200, repeats: int = 3, hidden: int = 64, lr: float = 1e-
     rows = []
     for name in libraries:
         result = accuracy(backbones[name], evaluation, test_episodes, seed)
-        rows.append({"library": name, "steps_per_s": rates[name], "accuracy": result.mean, "ci95": result.ci95,
-                     "protocol": result.protocol})
+        rows.append(
+            {
+                "library": name,
+                "steps_per_s": rates[name],
+                "accuracy": result.mean,
+                "ci95": result.ci95,
+                "protocol": result.protocol,
+            }
+        )
     return rows
 
 
@@ -177,17 +191,23 @@ def main(argv=None) -> int:
     parser.add_argument("--json", default=None, help="also write the rows to this file")
     args = parser.parse_args(argv)
     spec = f"{TRAIN['n_way']}-way {TRAIN['k_shot']}-shot {TRAIN['q_query']}-query"
-    print(f"Prototypical network, Conv4-{args.hidden}, {args.episodes} training episodes ({spec}) on Glyphs, "
-          f"torch {torch.__version__} with {torch.get_num_threads()} threads")
+    print(
+        f"Prototypical network, Conv4-{args.hidden}, {args.episodes} training episodes ({spec}) on Glyphs, "
+        f"torch {torch.__version__} with {torch.get_num_threads()} threads"
+    )
     if not easyfsl_available():
-        print("easyfsl is not installed: measuring tlearn alone (pip install easyfsl to compare; "
-              "tlearn does not depend on it)")
+        print(
+            "easyfsl is not installed: measuring tlearn alone (pip install easyfsl to compare; "
+            "tlearn does not depend on it)"
+        )
     rows = run(args.episodes, args.repeats, args.hidden, args.lr, args.test_episodes)
     print(f"{'library':<28} {'steps/s, median (min-max)':<28} accuracy after training")
     for row in rows:
         rates = row["steps_per_s"]
-        print(f"{row['library']:<28} {statistics.median(rates):6.2f} ({min(rates):.2f}-{max(rates):.2f}){'':<12} "
-              f"{100 * row['accuracy']:.1f} ± {100 * row['ci95']:.1f} %  ({row['protocol']})")
+        print(
+            f"{row['library']:<28} {statistics.median(rates):6.2f} ({min(rates):.2f}-{max(rates):.2f}){'':<12} "
+            f"{100 * row['accuracy']:.1f} ± {100 * row['ci95']:.1f} %  ({row['protocol']})"
+        )
     if rows[-1]["library"] == "easyfsl":
         ratio = statistics.median(rows[0]["steps_per_s"]) / statistics.median(rows[-1]["steps_per_s"])
         print(f"tlearn / easyfsl speed ratio: {ratio:.2f}")

@@ -74,10 +74,19 @@ def bench_notebooks() -> list[dict]:
         for nb in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")):
             runs = [report.run_isolated(nb, out) for _ in range(NB_REPEATS)]
             failed = [r["error"] for r in runs if r["error"]]
-            rows.append({"notebook": nb.stem, "seconds": [r["seconds"] for r in runs],
-                         "peak_mb": [r["peak_mb"] for r in runs], "error": failed[0] if failed else None})
-            print(f"  {nb.stem:<28} wall {fmt(rows[-1]['seconds'], ' s')}  peak {fmt(rows[-1]['peak_mb'], ' MB', 0)}"
-                  + (f"  FAILED: {failed[0][:200]}" if failed else ""), flush=True)
+            rows.append(
+                {
+                    "notebook": nb.stem,
+                    "seconds": [r["seconds"] for r in runs],
+                    "peak_mb": [r["peak_mb"] for r in runs],
+                    "error": failed[0] if failed else None,
+                }
+            )
+            print(
+                f"  {nb.stem:<28} wall {fmt(rows[-1]['seconds'], ' s')}  peak {fmt(rows[-1]['peak_mb'], ' MB', 0)}"
+                + (f"  FAILED: {failed[0][:200]}" if failed else ""),
+                flush=True,
+            )
     return rows
 
 
@@ -108,7 +117,7 @@ def plain_proto_steps(dataset, steps: int) -> float:
     for support, query in episodes:
         z = encoder(torch.cat([support, query]))
         prototypes = z[: n * k].reshape(n, k, -1).mean(1)
-        logits = -((z[n * k:, None] - prototypes[None]) ** 2).sum(-1)
+        logits = -((z[n * k :, None] - prototypes[None]) ** 2).sum(-1)
         loss = F.cross_entropy(logits, query_labels)
         opt.zero_grad()
         loss.backward()
@@ -147,8 +156,7 @@ def plain_dann_steps(source, target, steps: int) -> float:
     batches = list(DomainBatches(source, target, batch_size=DANN_BATCH, n_steps=steps, seed=0))
     model = dann_model()
     disc = domain.DomainDiscriminator(model.backbone.out_features)
-    opt = torch.optim.SGD(list(model.parameters()) + list(disc.parameters()), lr=0.01, momentum=0.9,
-                          weight_decay=5e-4)
+    opt = torch.optim.SGD(list(model.parameters()) + list(disc.parameters()), lr=0.01, momentum=0.9, weight_decay=5e-4)
     start = time.perf_counter()
     for step, (xs, ys, xt) in enumerate(batches):
         p = step / max(steps - 1, 1)
@@ -170,8 +178,7 @@ def tlearn_dann_steps(source, target, steps: int) -> float:
     batch norm: one backbone pass per step, as in the plain loop (the default, per-domain, makes two)."""
     model = dann_model()
     start = time.perf_counter()
-    domain.adapt("dann", model, source, target, steps=steps, batch_size=DANN_BATCH, batch_norm="joint",
-                 device="cpu")
+    domain.adapt("dann", model, source, target, steps=steps, batch_size=DANN_BATCH, batch_norm="joint", device="cpu")
     return steps / (time.perf_counter() - start)
 
 
@@ -228,7 +235,7 @@ def bench_folder(repeats: int = REPEATS, steps: int = FOLDER_STEPS) -> dict:
             out["load"].append(time.perf_counter() - start)
             from_disk = fewshot.rotate_classes(fewshot.image_folder(root, invert=True, memory_budget=0))
             runs = [("memory", in_memory), ("folder", from_folder), ("disk", from_disk)]
-            for key, dataset in runs[r % 3:] + runs[:r % 3]:  # interleaved, starting in turn
+            for key, dataset in runs[r % 3 :] + runs[: r % 3]:  # interleaved, starting in turn
                 out[key].append(recipe_steps(dataset, steps))
     out["ratio"] = ratios(out["folder"], out["memory"])
     out["disk_ratio"] = ratios(out["disk"], out["memory"])
@@ -239,17 +246,24 @@ def folder_lines(result: dict, steps: int = FOLDER_STEPS) -> list[str]:
     """The RESULTS.md section of part 6."""
     n, c = result["images"], result["classes"]
     return [
-        "## Your own images: a folder of PNGs against the same images in memory", "",
-        (f"A Glyphs split ({n:,} images, {c} classes) written as 105x105 PNGs, dark on light; trained through "
-         f"`image_folder(invert=True)` -> `rotate_classes` -> `make_model(\"protonet\")` -> `train` with the "
-         f"papers' recipe (60-way 1-shot, 5 queries, halved rate), {steps} steps a run, against the same "
-         "Glyphs images already in memory, on the same episodes; runs interleaved."), "",
-        "| figure | median (min-max) |", "|---|---|",
+        "## Your own images: a folder of PNGs against the same images in memory",
+        "",
+        (
+            f"A Glyphs split ({n:,} images, {c} classes) written as 105x105 PNGs, dark on light; trained through "
+            f'`image_folder(invert=True)` -> `rotate_classes` -> `make_model("protonet")` -> `train` with the '
+            f"papers' recipe (60-way 1-shot, 5 queries, halved rate), {steps} steps a run, against the same "
+            "Glyphs images already in memory, on the same episodes; runs interleaved."
+        ),
+        "",
+        "| figure | median (min-max) |",
+        "|---|---|",
         f"| one-time load: decode {n:,} PNGs and rotate (s) | {fmt(result['load'], digits=2)} |",
         f"| in memory (steps/s) | {fmt(result['memory'], digits=2)} |",
         f"| from the folder, held in memory (steps/s) | {fmt(result['folder'], digits=2)} |",
-        (f"| folder / memory ratio (budget >= 0.9; 0.76 when every access decoded the file) | "
-         f"{fmt(result['ratio'], digits=2)} |"),
+        (
+            f"| folder / memory ratio (budget >= 0.9; 0.76 when every access decoded the file) | "
+            f"{fmt(result['ratio'], digits=2)} |"
+        ),
         f"| from the folder read from disk, `memory_budget=0` (steps/s) | {fmt(result['disk'], digits=2)} |",
         f"| disk / memory ratio | {fmt(result['disk_ratio'], digits=2)} |",
         "",
@@ -258,8 +272,10 @@ def folder_lines(result: dict, steps: int = FOLDER_STEPS) -> list[str]:
 
 # --- report -------------------------------------------------------------------------------------------
 def machine() -> str:
-    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__} "
-            f"({torch.get_num_threads()} threads), Python {platform.python_version()}")
+    return (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__} "
+        f"({torch.get_num_threads()} threads), Python {platform.python_version()}"
+    )
 
 
 def update_readme(rows: list[dict]) -> None:
@@ -291,10 +307,17 @@ def main() -> int:
     if not os.environ.get("BENCH_SKIP_NOTEBOOKS"):
         print(f"notebooks ({NB_REPEATS} runs each):", flush=True)
         nb_rows = bench_notebooks()
-        lines += ["## Notebooks (executed headless, as `make run` does)", "",
-                  "| notebook | wall time (s) | peak memory (MB) | status |", "|---|---|---|---|"]
-        lines += [f"| {r['notebook']} | {fmt(r['seconds'])} | {fmt(r['peak_mb'], digits=0)} | "
-                  f"{'ok' if not r['error'] else 'failed'} |" for r in nb_rows]
+        lines += [
+            "## Notebooks (executed headless, as `make run` does)",
+            "",
+            "| notebook | wall time (s) | peak memory (MB) | status |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r['notebook']} | {fmt(r['seconds'])} | {fmt(r['peak_mb'], digits=0)} | "
+            f"{'ok' if not r['error'] else 'failed'} |"
+            for r in nb_rows
+        ]
         lines.append("")
         update_readme(nb_rows)
     else:
@@ -319,13 +342,19 @@ def main() -> int:
     ratio_d = [o / p for o, p in zip(ours_d, plain_d)]
     spec = f"{PROTO['n_way']}-way {PROTO['k_shot']}-shot {PROTO['q_query']}-query"
     print(f"  episode sampler ({spec}): {fmt(samp, ' episodes/s')}; model consumes {fmt(plain_p, ' steps/s', 2)}")
-    print(f"  Prototypical loop: tlearn {fmt(ours_p, ' steps/s', 2)} vs plain {fmt(plain_p, ' steps/s', 2)}: "
-          f"ratio {fmt(ratio_p, '', 2)}")
-    print(f"  DANN loop: tlearn {fmt(ours_d, ' steps/s', 2)} vs plain {fmt(plain_d, ' steps/s', 2)}: "
-          f"ratio {fmt(ratio_d, '', 2)}")
+    print(
+        f"  Prototypical loop: tlearn {fmt(ours_p, ' steps/s', 2)} vs plain {fmt(plain_p, ' steps/s', 2)}: "
+        f"ratio {fmt(ratio_p, '', 2)}"
+    )
+    print(
+        f"  DANN loop: tlearn {fmt(ours_d, ' steps/s', 2)} vs plain {fmt(plain_d, ' steps/s', 2)}: "
+        f"ratio {fmt(ratio_d, '', 2)}"
+    )
     lines += [
-        "## Data and training loops", "",
-        "| figure | median (min-max) |", "|---|---|",
+        "## Data and training loops",
+        "",
+        "| figure | median (min-max) |",
+        "|---|---|",
         f"| Glyphs generation (images/s, no cache) | {fmt(gen['glyphs'], digits=0)} |",
         f"| SynDigits generation (images/s) | {fmt(gen['syndigits'], digits=0)} |",
         f"| episode sampler, {spec} on Glyphs (episodes/s) | {fmt(samp)} |",
@@ -339,13 +368,21 @@ def main() -> int:
         "",
     ]
     episodes = int(os.environ.get("BENCH_FEWSHOT_EPISODES", 100))
-    print(f"Prototypical network, tlearn vs easyfsl ({episodes} training episodes, "
-          f"{'easyfsl installed' if bench_fewshot.easyfsl_available() else 'easyfsl not installed'}):", flush=True)
-    lines += ["## Prototypical networks: tlearn and easyfsl (`benchmarks/bench_fewshot.py`)", "",
-              f"Conv4 from the same initial weights, {episodes} training episodes of 20-way 1-shot 5-query on "
-              "Glyphs background, each library through its own sampler; accuracy on the same 600 fixed "
-              "5-way 1-shot episodes of the evaluation alphabets.", "",
-              "| library | steps/s, median (min-max) | 5-way 1-shot accuracy after training |", "|---|---|---|"]
+    print(
+        f"Prototypical network, tlearn vs easyfsl ({episodes} training episodes, "
+        f"{'easyfsl installed' if bench_fewshot.easyfsl_available() else 'easyfsl not installed'}):",
+        flush=True,
+    )
+    lines += [
+        "## Prototypical networks: tlearn and easyfsl (`benchmarks/bench_fewshot.py`)",
+        "",
+        f"Conv4 from the same initial weights, {episodes} training episodes of 20-way 1-shot 5-query on "
+        "Glyphs background, each library through its own sampler; accuracy on the same 600 fixed "
+        "5-way 1-shot episodes of the evaluation alphabets.",
+        "",
+        "| library | steps/s, median (min-max) | 5-way 1-shot accuracy after training |",
+        "|---|---|---|",
+    ]
     fs_rows = bench_fewshot.run(episodes=episodes, repeats=max(1, REPEATS // 2 + 1))
     for row in fs_rows:
         accuracy = f"{100 * row['accuracy']:.1f} ± {100 * row['ci95']:.1f} %"
@@ -356,9 +393,12 @@ def main() -> int:
     lines.append("")
     print(f"your own images: a folder of PNGs against memory ({FOLDER_STEPS} steps a run):", flush=True)
     folder = bench_folder()
-    print(f"  load {fmt(folder['load'], ' s', 2)}; memory {fmt(folder['memory'], ' steps/s', 2)}, folder "
-          f"{fmt(folder['folder'], ' steps/s', 2)}: ratio {fmt(folder['ratio'], '', 2)}; from disk "
-          f"{fmt(folder['disk'], ' steps/s', 2)}: ratio {fmt(folder['disk_ratio'], '', 2)}", flush=True)
+    print(
+        f"  load {fmt(folder['load'], ' s', 2)}; memory {fmt(folder['memory'], ' steps/s', 2)}, folder "
+        f"{fmt(folder['folder'], ' steps/s', 2)}: ratio {fmt(folder['ratio'], '', 2)}; from disk "
+        f"{fmt(folder['disk'], ' steps/s', 2)}: ratio {fmt(folder['disk_ratio'], '', 2)}",
+        flush=True,
+    )
     lines += folder_lines(folder)
     (ROOT / "benchmarks" / "RESULTS.md").write_text("\n".join(lines))
     print("\nwritten: benchmarks/RESULTS.md" + (" and the README's runtime column" if nb_rows else ""))

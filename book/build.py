@@ -59,7 +59,9 @@ def main(argv: list[str]) -> int:
         print(f"--execute takes 'all', 'missing' or 'none', not {mode!r}", file=sys.stderr)
         return 2
     notebooks = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
-    os.environ.pop("MPLBACKEND", None)  # Agg would leave the pages without figures: the kernel's inline backend draws them
+    os.environ.pop(
+        "MPLBACKEND", None
+    )  # Agg would leave the pages without figures: the kernel's inline backend draws them
     failed = []
     for nb in notebooks:
         if mode == "all" or mode == "missing" and stale(nb, BUILD / nb.name):
@@ -78,8 +80,23 @@ def main(argv: list[str]) -> int:
         index.write_text(page)
     for nb in notebooks:
         copy_if_changed(BUILD / nb.name if (BUILD / nb.name).exists() else nb, SOURCE / "notebooks" / nb.name)
-    proc = subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-q", "-c", str(ROOT / "book"),
-                           str(SOURCE), str(BUILD / "book"), "-d", str(BUILD / "book-doctrees")], check=False)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-b",
+            "html",
+            "-q",
+            "-c",
+            str(ROOT / "book"),
+            str(SOURCE),
+            str(BUILD / "book"),
+            "-d",
+            str(BUILD / "book-doctrees"),
+        ],
+        check=False,
+    )
     print(f"site built in {time.perf_counter() - start:.1f} s: open {BUILD / 'book' / 'index.html'}")
     if failed:
         print(f"notebooks that failed: {', '.join(failed)}", file=sys.stderr)

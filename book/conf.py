@@ -30,7 +30,10 @@ html_theme_options = {
     "repository_branch": BRANCH,
     "path_to_docs": "",  # the pages' sources sit at notebooks/NN.ipynb, as in the repository
     "use_repository_button": True,
-    "launch_buttons": {"binderhub_url": "https://mybinder.org", "colab_url": "https://colab.research.google.com",
-                       "notebook_interface": "jupyterlab"},
+    "launch_buttons": {
+        "binderhub_url": "https://mybinder.org",
+        "colab_url": "https://colab.research.google.com",
+        "notebook_interface": "jupyterlab",
+    },
     "show_toc_level": 2,
 }

@@ -30,8 +30,12 @@ README = """# x
 
 def test_update_readme_rewrites_only_the_runtime_of_notebooks_that_ran(bench, tmp_path):
     (tmp_path / "README.md").write_text(README)
-    bench.update_readme([{"notebook": "00_tour", "seconds": [14.0, 16.2, 15.1], "error": None},
-                         {"notebook": "01_fine_tuning", "seconds": [50.0], "error": "boom"}])
+    bench.update_readme(
+        [
+            {"notebook": "00_tour", "seconds": [14.0, 16.2, 15.1], "error": None},
+            {"notebook": "01_fine_tuning", "seconds": [50.0], "error": "boom"},
+        ]
+    )
     lines = (tmp_path / "README.md").read_text().splitlines()
     assert lines[4] == "| [00_tour](notebooks/00_tour.ipynb) | the tour | 15 s | a | b |"  # the median
     assert lines[5] == "| [01_fine_tuning](notebooks/01_fine_tuning.ipynb) | heads | 9 s | c |"  # failed: kept
@@ -40,7 +44,8 @@ def test_update_readme_rewrites_only_the_runtime_of_notebooks_that_ran(bench, tm
 def test_skipping_notebooks_keeps_the_last_notebook_table(bench, tmp_path):
     assert bench.previous_notebook_section() == []
     (tmp_path / "benchmarks" / "RESULTS.md").write_text(
-        "# Benchmark results\n\n## Notebooks (x)\n\n| notebook |\n|---|\n| 00_tour |\n\n## Data and training loops\n\n| y |\n")
+        "# Benchmark results\n\n## Notebooks (x)\n\n| notebook |\n|---|\n| 00_tour |\n\n## Data and training loops\n\n| y |\n"
+    )
     kept = bench.previous_notebook_section()
     assert kept[0] == "## Notebooks (x)" and "| 00_tour |" in kept and not any("Data and" in line for line in kept)
 
@@ -71,9 +76,19 @@ def test_ratios_pair_interleaved_runs_and_the_section_reports_them(bench):
     assert bench.ratios([1.0, 3.0], [2.0, 3.0]) == [0.5, 1.0]
     with pytest.raises(ValueError, match="same length"):
         bench.ratios([1.0], [])
-    result = {"images": 4800, "classes": 240, "load": [2.0, 3.0, 4.0], "memory": [1.0] * 3, "folder": [0.95] * 3,
-              "disk": [0.7] * 3, "ratio": [0.9, 0.95, 1.0], "disk_ratio": [0.7] * 3}
+    result = {
+        "images": 4800,
+        "classes": 240,
+        "load": [2.0, 3.0, 4.0],
+        "memory": [1.0] * 3,
+        "folder": [0.95] * 3,
+        "disk": [0.7] * 3,
+        "ratio": [0.9, 0.95, 1.0],
+        "disk_ratio": [0.7] * 3,
+    }
     lines = bench.folder_lines(result, steps=20)
     assert lines[0].startswith("## Your own images") and "4,800 images, 240 classes" in lines[2]
     assert "| one-time load: decode 4,800 PNGs and rotate (s) | 3.00 (2.00-4.00) |" in lines
-    assert any(line.startswith("| folder / memory ratio (budget >= 0.9") and "0.95 (0.90-1.00)" in line for line in lines)
+    assert any(
+        line.startswith("| folder / memory ratio (budget >= 0.9") and "0.95 (0.90-1.00)" in line for line in lines
+    )

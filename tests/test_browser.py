@@ -30,8 +30,10 @@ BUILD = ROOT / "build"
 SHOTS = BUILD / "browser"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PANEL_NOTEBOOKS = ["00_tour", "05_few_shot"]
-CONTROLS = (".widget-hslider, .widget-dropdown, .widget-checkbox, .widget-button, .widget-toggle-buttons, "
-            ".widget-text, .widget-textarea, .widget-select-multiple")
+CONTROLS = (
+    ".widget-hslider, .widget-dropdown, .widget-checkbox, .widget-button, .widget-toggle-buttons, "
+    ".widget-text, .widget-textarea, .widget-select-multiple"
+)
 
 
 def test_badges_are_markdown_images_not_text():
@@ -93,12 +95,28 @@ def lab(tmp_path_factory):
     for name in PANEL_NOTEBOOKS:
         shutil.copy(ROOT / "notebooks" / f"{name}.ipynb", root)
     port = free_port()
-    env = dict(os.environ, MPLBACKEND="module://matplotlib_inline.backend_inline", TLEARN_NO_PROGRESS="1",
-               JUPYTER_CONFIG_DIR=str(root / ".jupyter-config"))
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-           "--ServerApp.port_retries=0", "--IdentityProvider.token=", "--ServerApp.password=",
-           "--ServerApp.disable_check_xsrf=True", "--allow-root", f"--ServerApp.root_dir={root}",
-           "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    env = dict(
+        os.environ,
+        MPLBACKEND="module://matplotlib_inline.backend_inline",
+        TLEARN_NO_PROGRESS="1",
+        JUPYTER_CONFIG_DIR=str(root / ".jupyter-config"),
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        "--IdentityProvider.token=",
+        "--ServerApp.password=",
+        "--ServerApp.disable_check_xsrf=True",
+        "--allow-root",
+        f"--ServerApp.root_dir={root}",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
     with open(root / "lab.log", "w") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         try:
@@ -129,8 +147,11 @@ def changed(page, before: list, seconds: float = 120) -> bool:
 
 def run_all(page, name: str, seconds: float = 1500):
     page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
-    page.wait_for_function("() => !!document.querySelector('.jp-Notebook-ExecutionIndicator[data-status=\"idle\"]')"
-                           " || !!document.querySelector('.jp-Toolbar-kernelStatus')", timeout=60_000)
+    page.wait_for_function(
+        "() => !!document.querySelector('.jp-Notebook-ExecutionIndicator[data-status=\"idle\"]')"
+        " || !!document.querySelector('.jp-Toolbar-kernelStatus')",
+        timeout=60_000,
+    )
     page.wait_for_timeout(2000)  # the kernel connects
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
@@ -154,8 +175,12 @@ def saved_errors(base: str, name: str, page) -> list:
     page.wait_for_timeout(2000)
     with urllib.request.urlopen(f"{base}/api/contents/{name}.ipynb?content=1", timeout=30) as r:
         nb = json.load(r)["content"]
-    return [f"{o['ename']}: {o['evalue']}" for c in nb["cells"] for o in c.get("outputs", [])
-            if o.get("output_type") == "error"]
+    return [
+        f"{o['ename']}: {o['evalue']}"
+        for c in nb["cells"]
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
 
 
 def check_layout(page) -> list:
@@ -175,11 +200,15 @@ def check_layout(page) -> list:
         track = control.locator(".slider-container")
         if track.count() and (track.first.bounding_box() or {"width": 0})["width"] < 40:
             problems.append(f"slider {i} ({text!r}) has a track {track.first.bounding_box()} wide")
-        if control.evaluate("e => [...e.querySelectorAll('label, .widget-label-basic, button')]"
-                            ".some(l => l.scrollWidth > l.clientWidth + 1)"):
+        if control.evaluate(
+            "e => [...e.querySelectorAll('label, .widget-label-basic, button')]"
+            ".some(l => l.scrollWidth > l.clientWidth + 1)"
+        ):
             problems.append(f"control {i} ({text!r}) has a label cut short")
-    readouts = page.eval_on_selector_all(".jp-Notebook .widget-readout, .jp-Notebook .jupyter-widgets input",
-                                         "els => els.map(e => e.value ?? e.textContent)")
+    readouts = page.eval_on_selector_all(
+        ".jp-Notebook .widget-readout, .jp-Notebook .jupyter-widgets input",
+        "els => els.map(e => e.value ?? e.textContent)",
+    )
     problems += [f"a value reads {r!r}" for r in readouts if r and "nan" in str(r).lower()]
     return problems
 
@@ -237,6 +266,7 @@ def site():
     """The website ``make book`` builds (built here if missing), served on a free port of 127.0.0.1."""
     if not (BUILD / "book" / "index.html").exists():
         subprocess.run([sys.executable, str(ROOT / "book" / "build.py")], check=True, cwd=ROOT, timeout=3600)
+
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
@@ -264,13 +294,16 @@ def test_site_pages_show_their_figures_and_no_internal_link_is_broken(browser, s
                 problems.append(f"{path}: HTTP {response and response.status}")
                 continue
             figures = page.eval_on_selector_all(
-                "article img", "els => els.filter(e => !/^https?:/.test(e.getAttribute('src') || ''))"
-                ".map(e => [e.getAttribute('src'), e.naturalWidth, e.getBoundingClientRect().width])")
+                "article img",
+                "els => els.filter(e => !/^https?:/.test(e.getAttribute('src') || ''))"
+                ".map(e => [e.getAttribute('src'), e.naturalWidth, e.getBoundingClientRect().width])",
+            )
             if path != "index.html":
                 if not figures:
                     problems.append(f"{path}: no figures (was the notebook executed into build/?)")
-                problems += [f"{path}: figure {src} not shown" for src, natural, width in figures
-                             if not natural or not width]
+                problems += [
+                    f"{path}: figure {src} not shown" for src, natural, width in figures if not natural or not width
+                ]
                 assert page.locator("input[type=search], .search-button, form.bd-search").count() > 0
             for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
                 if href.startswith(site):

@@ -25,10 +25,18 @@ GOOD = [
     (checks.fraction, (1.0,), 1.0),
     (lambda name, v: checks.choice(name, v, ["sgd", "adam"]), ("adam",), "adam"),
     (checks.tensor, ([[1.0, 2.0]],), torch.tensor([[1.0, 2.0]])),
-    (lambda name, v: checks.tensor(name, v, dim=2, min_rows=2), (np.zeros((3, 2)),), torch.zeros(3, 2, dtype=torch.float64)),
+    (
+        lambda name, v: checks.tensor(name, v, dim=2, min_rows=2),
+        (np.zeros((3, 2)),),
+        torch.zeros(3, 2, dtype=torch.float64),
+    ),
     (lambda name, v: checks.tensor(name, v, finite=False), (torch.tensor([math.inf]),), torch.tensor([math.inf])),
     (checks.labels, ([0, 2, 1],), torch.tensor([0, 2, 1])),
-    (lambda name, v: checks.labels(name, v, n_classes=3), (torch.tensor([2, 0], dtype=torch.int32),), torch.tensor([2, 0])),
+    (
+        lambda name, v: checks.labels(name, v, n_classes=3),
+        (torch.tensor([2, 0], dtype=torch.int32),),
+        torch.tensor([2, 0]),
+    ),
     (checks.class_ids, ([3, 1],), torch.tensor([3, 1])),
     (lambda name, v: checks.class_ids(name, v, n_classes=4), (np.array([0, 3]),), torch.tensor([0, 3])),
     (lambda name, v: checks.class_ids(name, v), (torch.tensor([5]),), torch.tensor([5])),
@@ -73,19 +81,32 @@ BAD = [
     (checks.fraction, 1.01, ValueError, r"my_param must be in \[0.0, 1.0\]"),
     (checks.fraction, -0.01, ValueError, r"my_param must be in \[0.0, 1.0\]"),
     (checks.fraction, 50, ValueError, r"my_param must be in \[0.0, 1.0\], got 50"),
-    (lambda n, v: checks.choice(n, v, ["sgd", "adam"]), "Adam", ValueError,
-     "my_param must be one of 'sgd', 'adam'; got 'Adam'"),
+    (
+        lambda n, v: checks.choice(n, v, ["sgd", "adam"]),
+        "Adam",
+        ValueError,
+        "my_param must be one of 'sgd', 'adam'; got 'Adam'",
+    ),
     (checks.tensor, object(), TypeError, "my_param must be a tensor or array, got object"),
     (lambda n, v: checks.tensor(n, v, dim=2), torch.zeros(3), ValueError, r"my_param must be 2-D, got shape \(3,\)"),
-    (lambda n, v: checks.tensor(n, v, min_rows=2), torch.zeros(1, 4), ValueError, "my_param needs at least 2 rows, got 1"),
+    (
+        lambda n, v: checks.tensor(n, v, min_rows=2),
+        torch.zeros(1, 4),
+        ValueError,
+        "my_param needs at least 2 rows, got 1",
+    ),
     (checks.tensor, torch.tensor([1.0, math.nan]), ValueError, "my_param contains NaN or infinite values"),
     (checks.tensor, np.array([math.inf]), ValueError, "my_param contains NaN or infinite values"),
     (checks.labels, torch.tensor([0.0, 1.0]), ValueError, "my_param must be integer class ids, got dtype"),
     (checks.labels, torch.tensor([True, False]), ValueError, "my_param must be integer class ids"),
     (checks.labels, torch.zeros(2, 2, dtype=torch.long), ValueError, "my_param must be 1-D"),
     (checks.labels, [0, -1], ValueError, r"my_param must be >= 0, got values in \[-1, 0\]"),
-    (lambda n, v: checks.labels(n, v, n_classes=3), [0, 3], ValueError,
-     r"my_param must be >= 0 and < 3, got values in \[0, 3\]"),
+    (
+        lambda n, v: checks.labels(n, v, n_classes=3),
+        [0, 3],
+        ValueError,
+        r"my_param must be >= 0 and < 3, got values in \[0, 3\]",
+    ),
     (checks.class_ids, 3, TypeError, "my_param must be a list of class ids, got 3"),
     (checks.class_ids, np.int64(3), TypeError, "my_param must be a list of class ids"),
     (checks.class_ids, [], ValueError, "my_param is empty"),
@@ -93,8 +114,12 @@ BAD = [
     (checks.class_ids, [2, 2], ValueError, r"my_param lists a class more than once: \[2, 2\]"),
     (checks.class_ids, [-1], ValueError, r"my_param must be class ids in non-negative"),
     (lambda n, v: checks.class_ids(n, v, n_classes=4), [1, 4], ValueError, r"my_param must be class ids in \[0, 4\)"),
-    (lambda n, v: checks.same_length(my_param=v, other=[1, 2]), [1], ValueError,
-     "my_param and other must have the same length, got my_param: 1, other: 2"),
+    (
+        lambda n, v: checks.same_length(my_param=v, other=[1, 2]),
+        [1],
+        ValueError,
+        "my_param and other must have the same length, got my_param: 1, other: 2",
+    ),
 ]
 
 
@@ -104,12 +129,15 @@ def test_bad_values_raise_naming_the_parameter(check, value, error, message):
         check("my_param", value)
 
 
-@pytest.mark.parametrize("source, target, message", [
-    (torch.zeros(3, 4), torch.zeros(3, 5), r"source and target have different widths \(4 vs 5\)"),
-    (torch.zeros(3), torch.zeros(3, 4), "source must be 2-D"),
-    (torch.zeros(3, 4), torch.full((2, 4), math.nan), "target contains NaN"),
-    (torch.zeros(0, 4), torch.zeros(2, 4), "source needs at least 1 rows"),
-])
+@pytest.mark.parametrize(
+    "source, target, message",
+    [
+        (torch.zeros(3, 4), torch.zeros(3, 5), r"source and target have different widths \(4 vs 5\)"),
+        (torch.zeros(3), torch.zeros(3, 4), "source must be 2-D"),
+        (torch.zeros(3, 4), torch.full((2, 4), math.nan), "target contains NaN"),
+        (torch.zeros(0, 4), torch.zeros(2, 4), "source needs at least 1 rows"),
+    ],
+)
 def test_feature_pair_rejects_bad_pairs(source, target, message):
     with pytest.raises(ValueError, match=message):
         checks.feature_pair(source, target)

@@ -40,7 +40,7 @@ def test_glyphs_structure(small_glyphs):
     assert torch.equal(g.lengths, g.n_strokes[g.targets] * 8)
     for i in (0, 50, 191):
         assert len(trajectory_to_strokes(g.trajectories[i], g.lengths[i])) == g.n_strokes[g.targets[i]]
-        assert g.trajectories[i, g.lengths[i]:].abs().sum() == 0  # padding is zero
+        assert g.trajectories[i, g.lengths[i] :].abs().sum() == 0  # padding is zero
     # attributes: one row per character; the one-hot stroke count agrees with n_strokes
     assert g.attributes.shape == (24, len(g.attribute_names))
     onehot = g.attributes[:, :MAX_STROKES]
@@ -135,13 +135,16 @@ def test_render_points_draws_where_the_points_are():
         render_points([])
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"split": "test"}, "split"),
-    ({"n_alphabets": 0}, "n_alphabets"),
-    ({"n_drawers": 2.5}, "n_drawers"),
-    ({"image_size": 4}, "image_size"),
-    ({"noise": -1.0}, "noise"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"split": "test"}, "split"),
+        ({"n_alphabets": 0}, "n_alphabets"),
+        ({"n_drawers": 2.5}, "n_drawers"),
+        ({"image_size": 4}, "image_size"),
+        ({"noise": -1.0}, "noise"),
+    ],
+)
 def test_glyphs_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
         glyphs(cache=False, **kwargs)
@@ -211,7 +214,9 @@ def test_imageset_selections():
     assert torch.equal(torch.bincount(picked.targets), torch.tensor([2, 2, 2])) and len(rest) == 24
     train, test = ds.split(0.3, seed=0)
     assert torch.equal(torch.bincount(test.targets), torch.tensor([3, 3, 3]))
-    assert len(set(map(tuple, train.images.flatten(1).tolist())) & set(map(tuple, test.images.flatten(1).tolist()))) == 0
+    assert (
+        len(set(map(tuple, train.images.flatten(1).tolist())) & set(map(tuple, test.images.flatten(1).tolist()))) == 0
+    )
     sel = ds.select_classes([2, 0])
     assert sel.classes == ["c", "a"] and set(sel.targets.tolist()) == {0, 1} and sel.groups.tolist() == [1, 0]
     assert torch.equal(sel.images[sel.targets == 0], images[targets == 2])

@@ -24,8 +24,9 @@ def test_accepts_an_equivalent_formulation():
 
 def test_reference_is_tlearns_prototypical_head():
     query, prototypes = torch.randn(7, 4), torch.randn(3, 4)
-    assert torch.allclose(exercises.fewshot_cosine_logits_reference(query, prototypes, 5.0),
-                          solution(query, prototypes, 5.0), atol=1e-5)
+    assert torch.allclose(
+        exercises.fewshot_cosine_logits_reference(query, prototypes, 5.0), solution(query, prototypes, 5.0), atol=1e-5
+    )
 
 
 WRONG = {
@@ -71,9 +72,11 @@ ROTATIONS_WRONG = {
     "labels not shifted": lambda x, y: (rotations_solution(x, y)[0], y.repeat(4)),
     "shifted by one": lambda x, y: (rotations_solution(x, y)[0], torch.cat([y + r for r in range(4)])),
     "not rotated": lambda x, y: (x.repeat(4, 1, 1, 1), rotations_solution(x, y)[1]),
-    "wrong axes": lambda x, y: (torch.cat([torch.rot90(x, r, dims=(0, 1)) if r % 2 == 0 else x.transpose(-1, -2)
-                                           for r in range(4)]), rotations_solution(x, y)[1]),
-    "only the rotations": lambda x, y: tuple(t[len(y):] for t in rotations_solution(x, y)),
+    "wrong axes": lambda x, y: (
+        torch.cat([torch.rot90(x, r, dims=(0, 1)) if r % 2 == 0 else x.transpose(-1, -2) for r in range(4)]),
+        rotations_solution(x, y)[1],
+    ),
+    "only the rotations": lambda x, y: tuple(t[len(y) :] for t in rotations_solution(x, y)),
     "left undone": lambda x, y: None,
 }
 

@@ -18,8 +18,9 @@ def test_layerwise_checker_accepts_the_solution():
 def test_layerwise_checker_rejects_wrong_answers(capsys):
     def upside_down(model, lr, head_mult, decay):  # the decay applied from the top instead of the bottom
         blocks = list(model.backbone.blocks)
-        return [{"params": list(b.parameters()), "lr": lr * decay ** i} for i, b in enumerate(blocks)] + \
-               [{"params": list(model.head.parameters()), "lr": head_mult * lr}]
+        return [{"params": list(b.parameters()), "lr": lr * decay**i} for i, b in enumerate(blocks)] + [
+            {"params": list(model.head.parameters()), "lr": head_mult * lr}
+        ]
 
     def no_head(model, lr, head_mult, decay):
         return layerwise_solution(model, lr, head_mult, decay)[:-1]
@@ -51,8 +52,12 @@ def test_nearest_class_mean_checker_rejects_wrong_answers():
         return train_labels[torch.cdist(test_features, train_features).argmin(1)]
 
     def mean_over_features(train_features, train_labels, test_features):  # averaged over the wrong axis
-        means = torch.stack([train_features[train_labels == c].mean(1).mean() * torch.ones(train_features.shape[1])
-                             for c in range(int(train_labels.max()) + 1)])
+        means = torch.stack(
+            [
+                train_features[train_labels == c].mean(1).mean() * torch.ones(train_features.shape[1])
+                for c in range(int(train_labels.max()) + 1)
+            ]
+        )
         return torch.cdist(test_features, means).argmin(1)
 
     def a_list(train_features, train_labels, test_features):

@@ -82,8 +82,15 @@ def test_taps_match_torchvision_feature_extractor_on_resnet18():
 def test_pool_features_matches_direct_formulas():
     x = torch.rand(3, 5, 4, 4)
     torch.testing.assert_close(pool_features(x, 1), x.mean(dim=(2, 3)))
-    quadrants = torch.stack([x[:, :, :2, :2].mean((2, 3)), x[:, :, :2, 2:].mean((2, 3)),
-                             x[:, :, 2:, :2].mean((2, 3)), x[:, :, 2:, 2:].mean((2, 3))], dim=-1)
+    quadrants = torch.stack(
+        [
+            x[:, :, :2, :2].mean((2, 3)),
+            x[:, :, :2, 2:].mean((2, 3)),
+            x[:, :, 2:, :2].mean((2, 3)),
+            x[:, :, 2:, 2:].mean((2, 3)),
+        ],
+        dim=-1,
+    )
     torch.testing.assert_close(pool_features(x, 2), quadrants.flatten(1))
     one = torch.rand(3, 5, 1, 1)
     assert torch.equal(pool_features(one, 2), one.flatten(1))  # the grid never exceeds the map
@@ -178,28 +185,34 @@ def test_probe_is_deterministic_for_a_seed():
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
 
 
-@pytest.mark.parametrize("features, labels, kwargs, match", [
-    (torch.randn(4, 3), torch.arange(4), {"kind": "svm"}, "kind"),
-    (torch.randn(4, 3, 2), torch.arange(4), {}, "2-D"),
-    (torch.randn(4, 3), torch.arange(5), {}, "one label per row"),
-    (torch.tensor([[0.0, float("nan")]] * 4), torch.arange(4), {}, "NaN"),
-    (torch.randn(4, 3), torch.arange(4), {"n_classes": 2}, "labels must lie"),
-    (torch.randn(4, 3), torch.arange(4), {"steps": 0}, "steps"),
-])
+@pytest.mark.parametrize(
+    "features, labels, kwargs, match",
+    [
+        (torch.randn(4, 3), torch.arange(4), {"kind": "svm"}, "kind"),
+        (torch.randn(4, 3, 2), torch.arange(4), {}, "2-D"),
+        (torch.randn(4, 3), torch.arange(5), {}, "one label per row"),
+        (torch.tensor([[0.0, float("nan")]] * 4), torch.arange(4), {}, "NaN"),
+        (torch.randn(4, 3), torch.arange(4), {"n_classes": 2}, "labels must lie"),
+        (torch.randn(4, 3), torch.arange(4), {"steps": 0}, "steps"),
+    ],
+)
 def test_fit_probe_rejects_bad_input(features, labels, kwargs, match):
     with pytest.raises(ValueError, match=match):
         fit_probe(features, labels, **kwargs)
 
 
-@pytest.mark.parametrize("call, error, match", [
-    (lambda m: extract_features(m, images(2), pool=0), ValueError, "pool"),
-    (lambda m: extract_features(m, images(2), layers=["block9"]), ValueError, "not submodules"),
-    (lambda m: LayerTaps(m, "blocks.0"), TypeError, "list of names"),
-    (lambda m: extract_features(m, images(0)), ValueError, "empty"),
-    (lambda m: extract_features(m, [1, 2, 3]), TypeError, "ImageSet"),
-    (lambda m: extract_features(m, images(2), batch_size=0), ValueError, "batch_size"),
-    (lambda m: extract_features("not a model", images(2)), TypeError, "nn.Module"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda m: extract_features(m, images(2), pool=0), ValueError, "pool"),
+        (lambda m: extract_features(m, images(2), layers=["block9"]), ValueError, "not submodules"),
+        (lambda m: LayerTaps(m, "blocks.0"), TypeError, "list of names"),
+        (lambda m: extract_features(m, images(0)), ValueError, "empty"),
+        (lambda m: extract_features(m, [1, 2, 3]), TypeError, "ImageSet"),
+        (lambda m: extract_features(m, images(2), batch_size=0), ValueError, "batch_size"),
+        (lambda m: extract_features("not a model", images(2)), TypeError, "nn.Module"),
+    ],
+)
 def test_extract_features_rejects_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call(conv4())
@@ -220,7 +233,7 @@ def test_mlp_probe_is_full_batch_adam_on_the_penalised_loss():
     manual.std.copy_(X.std(0, unbiased=False).clamp_min(1e-6))
     optimizer = torch.optim.Adam(manual.parameters(), lr=1e-2)
     for _ in range(15):
-        penalty = sum((w ** 2).sum() for n, w in manual.named_parameters() if n.endswith("weight"))
+        penalty = sum((w**2).sum() for n, w in manual.named_parameters() if n.endswith("weight"))
         loss = F.cross_entropy(manual(X), y) + 0.5 * 1e-2 * penalty
         optimizer.zero_grad()
         loss.backward()

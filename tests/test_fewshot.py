@@ -31,7 +31,7 @@ def _tiny_set(n_classes=8, per_class=12, size=28, seed=0, groups=True):
     targets = torch.arange(n_classes).repeat_interleave(per_class)
     for c in range(n_classes):
         r, col = divmod(c, 4)
-        images[targets == c, :, 2 + 6 * r:8 + 6 * r, 2 + 6 * col:8 + 6 * col] += 0.7
+        images[targets == c, :, 2 + 6 * r : 8 + 6 * r, 2 + 6 * col : 8 + 6 * col] += 0.7
     return ImageSet(images.clamp(0, 1), targets, groups=torch.arange(n_classes) // 4 if groups else None)
 
 
@@ -94,8 +94,9 @@ def test_siamese_pair_score_is_bias_minus_weighted_l1_of_normalised_embeddings()
     torch.testing.assert_close(model.pair_scores(model.embed(x1), model.embed(x2)), expected)
     # all_pair_scores (computed with cdist on rescaled embeddings) agrees with scoring each pair directly
     every = model.all_pair_scores(model.embed(x1), model.embed(x2))
-    direct = torch.stack([model.pair_scores(model.embed(x1[i:i + 1]).expand(6, -1), model.embed(x2))
-                          for i in range(6)])
+    direct = torch.stack(
+        [model.pair_scores(model.embed(x1[i : i + 1]).expand(6, -1), model.embed(x2)) for i in range(6)]
+    )
     torch.testing.assert_close(every, direct, rtol=1e-5, atol=1e-5)
 
 
@@ -107,14 +108,16 @@ def test_siamese_episode_logit_of_a_class_is_its_most_similar_support_example(lo
     zs, zq = model.embed(support), model.embed(query)
     for i in range(len(query)):
         for k in range(4):
-            scores = [model.pair_scores(zq[i:i + 1], zs[j:j + 1]).item() for j in torch.nonzero(labels == k).flatten()]
+            scores = [
+                model.pair_scores(zq[i : i + 1], zs[j : j + 1]).item() for j in torch.nonzero(labels == k).flatten()
+            ]
             assert logits[i, k].item() == pytest.approx(max(scores), abs=1e-5)
 
 
 def test_contrastive_loss_matches_its_formula():
     d = torch.tensor([0.0, 0.3, 0.9, 1.4, 0.2])
     same = torch.tensor([1.0, 0.0, 1.0, 0.0, 0.0])
-    expected = np.mean([0.0, 0.7 ** 2, 0.81, 0.0, 0.8 ** 2])
+    expected = np.mean([0.0, 0.7**2, 0.81, 0.0, 0.8**2])
     assert fs.contrastive_loss(d, same, margin=1.0).item() == pytest.approx(expected)
 
 
@@ -126,8 +129,15 @@ def _image_episode(n_way=3, k_shot=2, n_query=5, seed=0):
     from tlearn.samplers import Episode
 
     labels = torch.arange(n_way)
-    return Episode(support, labels.repeat_interleave(k_shot), query, labels.repeat_interleave(n_query), labels,
-                   torch.arange(n_way * k_shot), torch.arange(n_way * n_query))
+    return Episode(
+        support,
+        labels.repeat_interleave(k_shot),
+        query,
+        labels.repeat_interleave(n_query),
+        labels,
+        torch.arange(n_way * k_shot),
+        torch.arange(n_way * n_query),
+    )
 
 
 def test_prototypical_training_loss_is_cross_entropy_of_negative_squared_distances():
@@ -136,9 +146,10 @@ def test_prototypical_training_loss_is_cross_entropy_of_negative_squared_distanc
     episode = _image_episode()
     loss, logs = fs.EpisodeLoss(model).loss(episode, 0.0)
     z_s, z_q = model.embed(torch.cat([episode.support, episode.query])).split(
-        [len(episode.support), len(episode.query)])
+        [len(episode.support), len(episode.query)]
+    )
     protos = torch.stack([z_s[episode.support_labels == k].mean(0) for k in range(3)])
-    expected = F.cross_entropy(-torch.cdist(z_q, protos) ** 2, episode.query_labels)
+    expected = F.cross_entropy(-(torch.cdist(z_q, protos) ** 2), episode.query_labels)
     torch.testing.assert_close(loss, expected, rtol=1e-4, atol=1e-5)
     assert 0 <= float(logs["train_acc"]) <= 1
 
@@ -188,8 +199,9 @@ def test_a_batch_of_episodes_scores_like_each_episode_alone(method):
     support, query = torch.randn(4, 6, 5), torch.randn(4, 9, 5)
     batched = model.logits_from_embeddings(support, labels, query)
     for e in range(4):
-        torch.testing.assert_close(batched[e], model.logits_from_embeddings(support[e], labels, query[e]),
-                                   rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(
+            batched[e], model.logits_from_embeddings(support[e], labels, query[e]), rtol=1e-5, atol=1e-5
+        )
 
 
 # --- the pair sampler the Siamese network trains on ---------------------------------------------------------
@@ -220,8 +232,9 @@ def test_confidence_interval_is_196_sample_std_over_root_n():
 def test_an_episode_result_is_an_estimate_with_its_episode_sizes():
     from tlearn.results import Estimate
 
-    result = fs.evaluate_episodes(fs.PixelNearestNeighbour(), _tiny_set(), n_way=3, k_shot=2, q_query=4,
-                                  n_episodes=10, seed=1)
+    result = fs.evaluate_episodes(
+        fs.PixelNearestNeighbour(), _tiny_set(), n_way=3, k_shot=2, q_query=4, n_episodes=10, seed=1
+    )
     assert isinstance(result, Estimate) and result.n == result.n_episodes == 10
     assert (result.n_way, result.k_shot, result.q_query, result.within_groups) == (3, 2, 4, False)
     assert (result.low, result.high) == pytest.approx((result.mean - result.ci95, result.mean + result.ci95))
@@ -260,8 +273,12 @@ def test_one_seed_gives_one_accuracy_and_the_training_is_reproducible():
     for _ in range(2):
         model = fs.make_model("protonet", hidden=8, seed=11)
         history = fs.train(model, data, steps=6, n_way=4, k_shot=1, q_query=3, seed=11, device="cpu", progress=False)
-        results.append((history["loss"], fs.evaluate_episodes(model, data, n_way=3, n_episodes=20, q_query=4,
-                                                              seed=2, device="cpu").mean))
+        results.append(
+            (
+                history["loss"],
+                fs.evaluate_episodes(model, data, n_way=3, n_episodes=20, q_query=4, seed=2, device="cpu").mean,
+            )
+        )
     assert results[0] == results[1]
 
 
@@ -298,8 +315,9 @@ def test_the_cosine_schedule_anneals_the_rate_to_zero():
 def test_training_lowers_the_loss(method):
     data = _tiny_set()
     model = fs.make_model(method, hidden=8)
-    history = fs.train(model, data, steps=40, n_way=4, k_shot=1, q_query=3, lr=3e-3, seed=0, device="cpu",
-                       progress=False)
+    history = fs.train(
+        model, data, steps=40, n_way=4, k_shot=1, q_query=3, lr=3e-3, seed=0, device="cpu", progress=False
+    )
     assert len(history["loss"]) == 40
     assert np.mean(history["loss"][-10:]) < np.mean(history["loss"][:10])
 
@@ -312,16 +330,24 @@ def test_pixel_nearest_neighbour_has_nothing_to_train():
 def test_classify_returns_predictions_and_probabilities():
     data = _tiny_set()
     episode = next(iter(EpisodeSampler(data, 3, 1, 2, n_episodes=1, seed=0)))
-    predictions, probs = fs.classify(fs.make_model("matching", hidden=8), episode.support, episode.support_labels,
-                                     episode.query, device="cpu")
+    predictions, probs = fs.classify(
+        fs.make_model("matching", hidden=8), episode.support, episode.support_labels, episode.query, device="cpu"
+    )
     assert predictions.shape == (6,) and probs.shape == (6, 3)
     torch.testing.assert_close(probs.sum(1), torch.ones(6))
     assert torch.equal(predictions, probs.argmax(1))
 
 
 # --- saving and loading ------------------------------------------------------------------------------------
-@pytest.mark.parametrize("method,options", [("protonet", {"distance": "cosine"}), ("matching", {"fce": True}),
-                                            ("siamese", {"loss": "contrastive"}), ("pixel-nn", {})])
+@pytest.mark.parametrize(
+    "method,options",
+    [
+        ("protonet", {"distance": "cosine"}),
+        ("matching", {"fce": True}),
+        ("siamese", {"loss": "contrastive"}),
+        ("pixel-nn", {}),
+    ],
+)
 def test_save_and_load_give_back_the_same_model(tmp_path, method, options):
     data = _tiny_set()
     model = fs.make_model(method, **({"hidden": 8} if method != "pixel-nn" else {}), **options)
@@ -333,8 +359,10 @@ def test_save_and_load_give_back_the_same_model(tmp_path, method, options):
     episode = next(iter(EpisodeSampler(data, 3, 1, 2, n_episodes=1, seed=1)))
     model.eval()
     with torch.no_grad():
-        torch.testing.assert_close(loaded(episode.support, episode.support_labels, episode.query),
-                                   model(episode.support, episode.support_labels, episode.query))
+        torch.testing.assert_close(
+            loaded(episode.support, episode.support_labels, episode.query),
+            model(episode.support, episode.support_labels, episode.query),
+        )
 
 
 def test_load_model_with_a_custom_encoder(tmp_path):
@@ -387,7 +415,7 @@ def test_a_model_file_saved_before_the_package_split_still_loads():
     targets = torch.arange(8).repeat_interleave(6)
     for c in range(8):
         r, col = divmod(c, 4)
-        images[targets == c, :, 2 + 6 * r:8 + 6 * r, 2 + 6 * col:8 + 6 * col] += 0.7
+        images[targets == c, :, 2 + 6 * r : 8 + 6 * r, 2 + 6 * col : 8 + 6 * col] += 0.7
     model = fs.load_model(here / "protonet-v0.pt")
     assert isinstance(model, fs.PrototypicalNet) and not model.training and model.config["encoder"]["hidden"] == 8
     with torch.no_grad():
@@ -496,16 +524,49 @@ def test_command_line_trains_evaluates_saves_and_reloads(tmp_path, capsys):
     _write_folder(tmp_path / "train", classes=tuple("abcdef"), per_class=6, size=16)
     _write_folder(tmp_path / "test", classes=tuple("uvwxyz"), per_class=6, size=16)
     out = tmp_path / "model.pt"
-    common = ["--image-size", "16", "--device", "cpu", "--eval-way", "3", "--eval-shot", "1", "2",
-              "--eval-query", "2", "--episodes", "4"]
-    assert main(["train", "--data", f"folder:{tmp_path / 'train'}", "--test", f"folder:{tmp_path / 'test'}",
-                 "--steps", "2", "--n-way", "3", "--q-query", "2", "--hidden", "4", "--out", str(out),
-                 "--rotations", *common]) == 0
+    common = [
+        "--image-size",
+        "16",
+        "--device",
+        "cpu",
+        "--eval-way",
+        "3",
+        "--eval-shot",
+        "1",
+        "2",
+        "--eval-query",
+        "2",
+        "--episodes",
+        "4",
+    ]
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                f"folder:{tmp_path / 'train'}",
+                "--test",
+                f"folder:{tmp_path / 'test'}",
+                "--steps",
+                "2",
+                "--n-way",
+                "3",
+                "--q-query",
+                "2",
+                "--hidden",
+                "4",
+                "--out",
+                str(out),
+                "--rotations",
+                *common,
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "3-way 1-shot" in printed and "3-way 2-shot" in printed and "saved to" in printed
     assert fs.load_model(out).method == "protonet"
-    assert main(["evaluate", "--model", str(out), "--data", f"folder:{tmp_path / 'test'}", "--baseline",
-                 *common]) == 0
+    assert main(["evaluate", "--model", str(out), "--data", f"folder:{tmp_path / 'test'}", "--baseline", *common]) == 0
     assert "pixel-nn" in capsys.readouterr().out
 
 
@@ -532,8 +593,9 @@ def test_python_dash_m_runs_the_command_line():
     import sys
 
     # -W error: runpy warns (RuntimeWarning) when the module it runs was already imported, i.e. imported twice
-    out = subprocess.run([sys.executable, "-W", "error", "-m", "tlearn.fewshot", "--help"], capture_output=True,
-                         text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-W", "error", "-m", "tlearn.fewshot", "--help"], capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0 and "evaluate" in out.stdout and "train" in out.stdout, out.stderr
 
 
@@ -545,76 +607,184 @@ def _proto(*episode):
 _EMPTY = ImageSet(torch.zeros(0, 1, 28, 28), torch.zeros(0, dtype=torch.long))
 
 BAD_INPUT = [  # (id, call, exception, message)
-    ("support-labels-length", lambda: _proto(torch.randn(4, 3), torch.tensor([0, 1, 1]), torch.randn(2, 3)),
-     ValueError, "one label per support example"),
-    ("support-labels-cover-ways", lambda: _proto(torch.randn(3, 3), torch.tensor([0, 2, 2]), torch.randn(2, 3)),
-     ValueError, "every class id 0..2"),
-    ("support-labels-integers", lambda: _proto(torch.randn(2, 3), torch.tensor([0.0, 1.0]), torch.randn(2, 3)),
-     ValueError, "integer tensor"),
-    ("support-labels-negative", lambda: _proto(torch.randn(2, 3), torch.tensor([-1, 0]), torch.randn(2, 3)),
-     ValueError, "minimum of -1"),
-    ("query-shape", lambda: _proto(torch.randn(2, 3), torch.tensor([0, 1]), torch.randn(2, 4)),
-     ValueError, "same kind of input"),
-    ("empty-query", lambda: _proto(torch.randn(2, 3), torch.tensor([0, 1]), torch.randn(0, 3)),
-     ValueError, "needs support and query"),
-    ("query-not-tensor", lambda: _proto(torch.randn(2, 3), torch.tensor([0, 1]), [[1.0, 2.0, 3.0]]),
-     TypeError, "query must be a torch.Tensor"),
+    (
+        "support-labels-length",
+        lambda: _proto(torch.randn(4, 3), torch.tensor([0, 1, 1]), torch.randn(2, 3)),
+        ValueError,
+        "one label per support example",
+    ),
+    (
+        "support-labels-cover-ways",
+        lambda: _proto(torch.randn(3, 3), torch.tensor([0, 2, 2]), torch.randn(2, 3)),
+        ValueError,
+        "every class id 0..2",
+    ),
+    (
+        "support-labels-integers",
+        lambda: _proto(torch.randn(2, 3), torch.tensor([0.0, 1.0]), torch.randn(2, 3)),
+        ValueError,
+        "integer tensor",
+    ),
+    (
+        "support-labels-negative",
+        lambda: _proto(torch.randn(2, 3), torch.tensor([-1, 0]), torch.randn(2, 3)),
+        ValueError,
+        "minimum of -1",
+    ),
+    (
+        "query-shape",
+        lambda: _proto(torch.randn(2, 3), torch.tensor([0, 1]), torch.randn(2, 4)),
+        ValueError,
+        "same kind of input",
+    ),
+    (
+        "empty-query",
+        lambda: _proto(torch.randn(2, 3), torch.tensor([0, 1]), torch.randn(0, 3)),
+        ValueError,
+        "needs support and query",
+    ),
+    (
+        "query-not-tensor",
+        lambda: _proto(torch.randn(2, 3), torch.tensor([0, 1]), [[1.0, 2.0, 3.0]]),
+        TypeError,
+        "query must be a torch.Tensor",
+    ),
     ("encoder-not-module", lambda: fs.PrototypicalNet(lambda x: x), TypeError, "encoder must be a torch.nn.Module"),
     ("distance", lambda: fs.PrototypicalNet(nn.Identity(), distance="manhattan"), ValueError, "distance must be"),
     ("scale", lambda: fs.PrototypicalNet(nn.Identity(), scale=0.0), ValueError, "scale must be > 0"),
     ("matching-scale", lambda: fs.MatchingNet(nn.Identity(), scale=-1.0), ValueError, "scale must be > 0"),
     ("fce-embedding-size", lambda: fs.MatchingNet(nn.Identity(), fce=True), ValueError, "embedding_dim"),
-    ("fce-steps", lambda: fs.MatchingNet(nn.Identity(), fce=True, embedding_dim=4, fce_steps=0),
-     ValueError, "fce_steps must be a positive integer"),
+    (
+        "fce-steps",
+        lambda: fs.MatchingNet(nn.Identity(), fce=True, embedding_dim=4, fce_steps=0),
+        ValueError,
+        "fce_steps must be a positive integer",
+    ),
     ("siamese-loss", lambda: fs.SiameseNet(nn.Identity(), loss="hinge", embedding_dim=3), ValueError, "loss must be"),
     ("siamese-margin", lambda: fs.SiameseNet(nn.Identity(), margin=0.0, embedding_dim=3), ValueError, "margin"),
     ("siamese-embedding-size", lambda: fs.SiameseNet(nn.Identity()), ValueError, "embedding_dim"),
     ("method", lambda: fs.make_model("relationnet"), ValueError, "method must be one of"),
     ("hidden", lambda: fs.make_model("protonet", hidden=0), ValueError, "hidden must be a positive integer"),
     ("pixel-options", lambda: fs.make_model("pixel-nn", distance="cosine"), ValueError, "takes no options"),
-    ("train-k-shot", lambda: fs.train(fs.make_model("protonet", hidden=8), _tiny_set(), steps=2, k_shot=0),
-     ValueError, "k_shot must be a positive integer"),
-    ("train-steps", lambda: fs.train(fs.PixelNearestNeighbour(), _tiny_set(), steps=0),
-     ValueError, "steps must be a positive integer"),
+    (
+        "train-k-shot",
+        lambda: fs.train(fs.make_model("protonet", hidden=8), _tiny_set(), steps=2, k_shot=0),
+        ValueError,
+        "k_shot must be a positive integer",
+    ),
+    (
+        "train-steps",
+        lambda: fs.train(fs.PixelNearestNeighbour(), _tiny_set(), steps=0),
+        ValueError,
+        "steps must be a positive integer",
+    ),
     ("train-model", lambda: fs.train(nn.Linear(2, 2), _tiny_set()), TypeError, "FewShotModel"),
-    ("lr", lambda: fs.train(fs.make_model("protonet", hidden=8), _tiny_set(), steps=1, n_way=3, lr=0.0,
-                            progress=False), ValueError, "lr must be > 0"),
-    ("lr-schedule", lambda: fs.train_episodes(fs.make_model("protonet", hidden=8), _tiny_set(), n_way=3,
-                                              n_episodes=1, lr_schedule="linear", progress=False),
-     ValueError, "lr_schedule must be"),
-    ("pairs-need-siamese", lambda: fs.train_pairs(fs.make_model("protonet", hidden=8), _tiny_set()),
-     TypeError, "SiameseNet"),
-    ("pairs-batch-size", lambda: fs.train_pairs(fs.make_model("siamese", hidden=8), _tiny_set(), batch_size=0),
-     ValueError, "batch_size must be a positive integer"),
-    ("interval-two-episodes", lambda: fs.evaluate_episodes(fs.PixelNearestNeighbour(), _tiny_set(), n_way=3,
-                                                           n_episodes=1), ValueError, "n_episodes must be >= 2"),
-    ("evaluate-q-query", lambda: fs.evaluate_episodes(fs.PixelNearestNeighbour(), _tiny_set(), q_query=0),
-     ValueError, "q_query must be a positive integer"),
-    ("embeddings-fit", lambda: fs.evaluate_episodes(fs.PixelNearestNeighbour(), _tiny_set(), n_way=3,
-                                                    embeddings=torch.zeros(5, 4)), ValueError, "embeddings must be"),
-    ("distance-override-model", lambda: fs.evaluate_episodes(fs.PixelNearestNeighbour(), _tiny_set(), n_way=3,
-                                                             n_episodes=4, distance="cosine"),
-     ValueError, "only be overridden for a PrototypicalNet"),
-    ("distance-override-name", lambda: fs.evaluate_episodes(fs.make_model("protonet", hidden=8), _tiny_set(),
-                                                            n_way=3, n_episodes=4, distance="l1"),
-     ValueError, "distance must be"),
-    ("empty-dataset-embed", lambda: fs.embed_dataset(fs.PixelNearestNeighbour(), _EMPTY),
-     ValueError, "dataset is empty"),
-    ("empty-dataset-evaluate", lambda: fs.evaluate_episodes(fs.PixelNearestNeighbour(), _EMPTY, n_way=3),
-     ValueError, "dataset is empty"),
-    ("embed-batch-size", lambda: fs.embed_dataset(fs.PixelNearestNeighbour(), _tiny_set(), batch_size=0),
-     ValueError, "batch_size must be a positive integer"),
+    (
+        "lr",
+        lambda: fs.train(fs.make_model("protonet", hidden=8), _tiny_set(), steps=1, n_way=3, lr=0.0, progress=False),
+        ValueError,
+        "lr must be > 0",
+    ),
+    (
+        "lr-schedule",
+        lambda: fs.train_episodes(
+            fs.make_model("protonet", hidden=8),
+            _tiny_set(),
+            n_way=3,
+            n_episodes=1,
+            lr_schedule="linear",
+            progress=False,
+        ),
+        ValueError,
+        "lr_schedule must be",
+    ),
+    (
+        "pairs-need-siamese",
+        lambda: fs.train_pairs(fs.make_model("protonet", hidden=8), _tiny_set()),
+        TypeError,
+        "SiameseNet",
+    ),
+    (
+        "pairs-batch-size",
+        lambda: fs.train_pairs(fs.make_model("siamese", hidden=8), _tiny_set(), batch_size=0),
+        ValueError,
+        "batch_size must be a positive integer",
+    ),
+    (
+        "interval-two-episodes",
+        lambda: fs.evaluate_episodes(fs.PixelNearestNeighbour(), _tiny_set(), n_way=3, n_episodes=1),
+        ValueError,
+        "n_episodes must be >= 2",
+    ),
+    (
+        "evaluate-q-query",
+        lambda: fs.evaluate_episodes(fs.PixelNearestNeighbour(), _tiny_set(), q_query=0),
+        ValueError,
+        "q_query must be a positive integer",
+    ),
+    (
+        "embeddings-fit",
+        lambda: fs.evaluate_episodes(fs.PixelNearestNeighbour(), _tiny_set(), n_way=3, embeddings=torch.zeros(5, 4)),
+        ValueError,
+        "embeddings must be",
+    ),
+    (
+        "distance-override-model",
+        lambda: fs.evaluate_episodes(fs.PixelNearestNeighbour(), _tiny_set(), n_way=3, n_episodes=4, distance="cosine"),
+        ValueError,
+        "only be overridden for a PrototypicalNet",
+    ),
+    (
+        "distance-override-name",
+        lambda: fs.evaluate_episodes(
+            fs.make_model("protonet", hidden=8), _tiny_set(), n_way=3, n_episodes=4, distance="l1"
+        ),
+        ValueError,
+        "distance must be",
+    ),
+    (
+        "empty-dataset-embed",
+        lambda: fs.embed_dataset(fs.PixelNearestNeighbour(), _EMPTY),
+        ValueError,
+        "dataset is empty",
+    ),
+    (
+        "empty-dataset-evaluate",
+        lambda: fs.evaluate_episodes(fs.PixelNearestNeighbour(), _EMPTY, n_way=3),
+        ValueError,
+        "dataset is empty",
+    ),
+    (
+        "embed-batch-size",
+        lambda: fs.embed_dataset(fs.PixelNearestNeighbour(), _tiny_set(), batch_size=0),
+        ValueError,
+        "batch_size must be a positive integer",
+    ),
     ("interval-nan", lambda: fs.confidence_interval_95([0.5, float("nan"), 0.7]), ValueError, "NaN"),
     ("interval-one-value", lambda: fs.confidence_interval_95([0.5]), ValueError, "at least 2"),
     ("rotation-angles", lambda: fs.rotate_classes(_tiny_set(), angles=(0, 45)), ValueError, "multiples of 90"),
     ("rotation-repeated", lambda: fs.rotate_classes(_tiny_set(), angles=(0, 360)), ValueError, "distinct"),
     ("rotation-empty", lambda: fs.rotate_classes(_EMPTY), ValueError, "dataset is empty"),
-    ("drawing-width", lambda: fs.classify_drawing(fs.PixelNearestNeighbour(), "[[(0, 0), (0.5, 0.5)]]",
-                                                  torch.zeros(2, 1, 28, 28), torch.tensor([0, 1]), width=0.0),
-     ValueError, "width must be > 0"),
-    ("drawing-support", lambda: fs.classify_drawing(fs.PixelNearestNeighbour(), "[[(0, 0), (0.5, 0.5)]]",
-                                                    torch.zeros(2, 784), torch.tensor([0, 1])),
-     ValueError, "support must be images"),
+    (
+        "drawing-width",
+        lambda: fs.classify_drawing(
+            fs.PixelNearestNeighbour(),
+            "[[(0, 0), (0.5, 0.5)]]",
+            torch.zeros(2, 1, 28, 28),
+            torch.tensor([0, 1]),
+            width=0.0,
+        ),
+        ValueError,
+        "width must be > 0",
+    ),
+    (
+        "drawing-support",
+        lambda: fs.classify_drawing(
+            fs.PixelNearestNeighbour(), "[[(0, 0), (0.5, 0.5)]]", torch.zeros(2, 784), torch.tensor([0, 1])
+        ),
+        ValueError,
+        "support must be images",
+    ),
     ("strokes-not-text", lambda: fs.parse_strokes(3), TypeError, "text must be a string"),
 ]
 
@@ -654,13 +824,20 @@ def test_shared_episodes_must_come_from_the_same_dataset():
 
 def test_parse_strokes_reads_a_list_of_point_lists():
     assert fs.parse_strokes("[[(-0.5, 0.5), (0.5, 0.5)], [(0, 1), (0, -1)]]") == [
-        [(-0.5, 0.5), (0.5, 0.5)], [(0.0, 1.0), (0.0, -1.0)]]
+        [(-0.5, 0.5), (0.5, 0.5)],
+        [(0.0, 1.0), (0.0, -1.0)],
+    ]
 
 
-@pytest.mark.parametrize("text,match", [("[[(0, 0), (1, 2)]]", "outside the canvas"),
-                                        ("[[(0, 0, 1)]]", "stroke 0 must be"),
-                                        ("[]", "non-empty list"),
-                                        ("[[(0, 0)", "could not read")])
+@pytest.mark.parametrize(
+    "text,match",
+    [
+        ("[[(0, 0), (1, 2)]]", "outside the canvas"),
+        ("[[(0, 0, 1)]]", "stroke 0 must be"),
+        ("[]", "non-empty list"),
+        ("[[(0, 0)", "could not read"),
+    ],
+)
 def test_parse_strokes_says_what_is_wrong(text, match):
     with pytest.raises(ValueError, match=match):
         fs.parse_strokes(text)
@@ -671,12 +848,15 @@ def test_a_drawing_of_a_support_glyph_is_classified_as_that_glyph():
     them again, slightly shifted: pixel nearest neighbour must pick it."""
     from tlearn.data import render_points
 
-    shapes = [[[(-0.6, 0.6), (0.6, 0.6)], [(0.0, 0.6), (0.0, -0.6)]],  # a T
-              [[(-0.6, -0.6), (0.0, 0.6), (0.6, -0.6)]]]                # a caret
+    shapes = [
+        [[(-0.6, 0.6), (0.6, 0.6)], [(0.0, 0.6), (0.0, -0.6)]],  # a T
+        [[(-0.6, -0.6), (0.0, 0.6), (0.6, -0.6)]],
+    ]  # a caret
     support = torch.stack([render_points(s) for s in shapes])
     redrawn = [[(x + 0.05, y - 0.04) for x, y in stroke] for stroke in shapes[1]]
-    image, predicted, scores = fs.classify_drawing(fs.PixelNearestNeighbour(), redrawn, support, torch.tensor([0, 1]),
-                                                   device="cpu")
+    image, predicted, scores = fs.classify_drawing(
+        fs.PixelNearestNeighbour(), redrawn, support, torch.tensor([0, 1]), device="cpu"
+    )
     assert image.shape == (1, 28, 28) and predicted == 1 and scores.shape == (2,)
 
 
@@ -690,10 +870,13 @@ def test_figures_for_shots_embeddings_and_drawings():
     curves = {"pixel": [fs.evaluate_episodes(pixel, data, n_way=3, k_shot=k, q_query=3, n_episodes=5) for k in (1, 3)]}
     episode = next(iter(EpisodeSampler(data, 3, 2, 3, n_episodes=1)))
     z_s, z_q = episode.support.flatten(1), episode.query.flatten(1)
-    figures = [viz.plot_accuracy_vs_shots(curves, chance=1 / 3),
-               viz.plot_episode_embedding(z_s, episode.support_labels, z_q, episode.query_labels,
-                                          fs.class_means(z_s, episode.support_labels)),
-               viz.plot_drawing(episode.query[0], episode.support, episode.support_labels, torch.tensor([.2, .5, .3]))]
+    figures = [
+        viz.plot_accuracy_vs_shots(curves, chance=1 / 3),
+        viz.plot_episode_embedding(
+            z_s, episode.support_labels, z_q, episode.query_labels, fs.class_means(z_s, episode.support_labels)
+        ),
+        viz.plot_drawing(episode.query[0], episode.support, episode.support_labels, torch.tensor([0.2, 0.5, 0.3])),
+    ]
     assert all(isinstance(f, matplotlib.figure.Figure) for f in figures)
 
 
@@ -707,8 +890,9 @@ def test_fewshot_panel_evaluates_what_the_controls_say():
     last = panel.results[-1]
     assert last["method"] == "proto" and last["distance"] == "cosine"
     assert (last["result"].n_way, last["result"].k_shot, last["result"].within_groups) == (4, 3, True)
-    expected = fs.evaluate_episodes(models["proto"], data, n_way=4, k_shot=3, q_query=5, n_episodes=8, seed=1,
-                                    within_groups=True, distance="cosine")
+    expected = fs.evaluate_episodes(
+        models["proto"], data, n_way=4, k_shot=3, q_query=5, n_episodes=8, seed=1, within_groups=True, distance="cosine"
+    )
     assert last["result"].mean == expected.mean
     assert models["proto"].distance == "euclidean"  # the panel's switch does not change the model
 

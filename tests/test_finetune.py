@@ -103,8 +103,13 @@ def test_layer_groups_partition_every_parameter_exactly_once(name):
 
 def test_blocks_follow_the_declared_order():
     assert [n for n, _ in backbone_blocks(Conv4(hidden=4))] == [f"blocks.{i}" for i in range(4)]
-    assert [n for n, _ in layer_groups(Classifier(ResNet(widths=(4, 8, 16)), 3))] == \
-        ["stem", "stages.0", "stages.1", "stages.2", "head"]
+    assert [n for n, _ in layer_groups(Classifier(ResNet(widths=(4, 8, 16)), 3))] == [
+        "stem",
+        "stages.0",
+        "stages.1",
+        "stages.2",
+        "head",
+    ]
     names = [n for n, _ in backbone_blocks(torchvision.models.resnet18(weights=None))]
     assert names == ["conv1", "bn1", "layer1", "layer2", "layer3", "layer4"]
     assert [n for n, _ in backbone_blocks(TrajectoryEncoder(GRUEncoder(hidden_size=4)))] == ["encoder.gru"]
@@ -141,9 +146,16 @@ def test_param_groups_head_moves_ten_times_further_under_sgd():
             torch.testing.assert_close(p0 - p.detach(), rate[id(p)] * p.grad)
 
 
-@pytest.mark.parametrize("kwargs, match", [({"lr": 0}, "lr"), ({"lr": float("nan")}, "lr"),
-                                           ({"head_mult": -1}, "head_mult"), ({"decay": 0}, "decay"),
-                                           ({"decay": 1.5}, "decay")])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"lr": 0}, "lr"),
+        ({"lr": float("nan")}, "lr"),
+        ({"head_mult": -1}, "head_mult"),
+        ({"decay": 0}, "decay"),
+        ({"decay": 1.5}, "decay"),
+    ],
+)
 def test_param_groups_rejects_bad_rates(kwargs, match):
     args = {"lr": 1e-3, **kwargs}
     with pytest.raises(ValueError, match=match):
@@ -159,8 +171,11 @@ def test_frozen_parameters_get_no_gradient_and_stay_bit_identical(opt_name):
     snapshot = [p.detach().clone() for p in frozen]
     trainable_before = [p.detach().clone() for p in model.head.parameters()]
     params = list(model.parameters())  # the optimizer is given everything, frozen included
-    opt = (torch.optim.Adam(params, lr=1e-2, weight_decay=1e-2) if opt_name == "adam"
-           else torch.optim.SGD(params, lr=1e-2, momentum=0.9, weight_decay=1e-2))
+    opt = (
+        torch.optim.Adam(params, lr=1e-2, weight_decay=1e-2)
+        if opt_name == "adam"
+        else torch.optim.SGD(params, lr=1e-2, momentum=0.9, weight_decay=1e-2)
+    )
     X, y = tiny_data()
     for _ in range(2):
         one_step(model, X, y, opt)
@@ -189,7 +204,7 @@ def test_unfreeze_top_trains_the_head_and_exactly_the_top_blocks(n_blocks):
         expected = i >= len(groups) - 1 - n_blocks
         assert all(p.requires_grad == expected for p in params)
     total = sum(p.numel() for p in model.parameters())
-    expected_fraction = sum(p.numel() for _, ps in groups[len(groups) - 1 - n_blocks:] for p in ps) / total
+    expected_fraction = sum(p.numel() for _, ps in groups[len(groups) - 1 - n_blocks :] for p in ps) / total
     assert trainable_fraction(model) == pytest.approx(expected_fraction)
 
 
@@ -218,15 +233,18 @@ def test_unfreezing_schedule_example():
     assert unfreezing_schedule(3, 1) == [3]
 
 
-@pytest.mark.parametrize("call, error, match", [
-    (lambda: unfreezing_schedule(3, 0), ValueError, "epochs"),
-    (lambda: unfreezing_schedule(3, True), ValueError, "epochs"),
-    (lambda: unfreezing_schedule(-1, 3), ValueError, "n_blocks"),
-    (lambda: unfreezing_schedule(2.0, 3), ValueError, "n_blocks"),
-    (lambda: layer_groups("a model"), TypeError, "nn.Module"),
-    (lambda: backbone_blocks(None), TypeError, "nn.Module"),
-    (lambda: trainable_fraction([1]), TypeError, "nn.Module"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: unfreezing_schedule(3, 0), ValueError, "epochs"),
+        (lambda: unfreezing_schedule(3, True), ValueError, "epochs"),
+        (lambda: unfreezing_schedule(-1, 3), ValueError, "n_blocks"),
+        (lambda: unfreezing_schedule(2.0, 3), ValueError, "n_blocks"),
+        (lambda: layer_groups("a model"), TypeError, "nn.Module"),
+        (lambda: backbone_blocks(None), TypeError, "nn.Module"),
+        (lambda: trainable_fraction([1]), TypeError, "nn.Module"),
+    ],
+)
 def test_helpers_reject_bad_arguments(call, error, match):
     with pytest.raises(error, match=match):
         call()
@@ -272,19 +290,22 @@ def test_fine_tune_gradual_moves_lower_blocks_only_once_unfrozen(monkeypatch):
     assert all(p.requires_grad for p in model.parameters())
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"method": "everything"}, "method"),
-    ({"epochs": 0}, "epochs"),
-    ({"epochs": 1.5}, "epochs"),
-    ({"weight_decay": -1.0}, "weight_decay"),
-    ({"lr": 0.0}, "lr"),
-    ({"head_mult": float("nan")}, "head_mult"),
-    ({"decay": 2.0}, "decay"),
-    ({"method": "gradual", "trainable_blocks": 1}, "gradual"),
-    ({"method": "head", "trainable_blocks": 2}, "head alone"),
-    ({"trainable_blocks": 9}, "n_blocks"),
-    ({"batch_size": 0}, "batch_size"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"method": "everything"}, "method"),
+        ({"epochs": 0}, "epochs"),
+        ({"epochs": 1.5}, "epochs"),
+        ({"weight_decay": -1.0}, "weight_decay"),
+        ({"lr": 0.0}, "lr"),
+        ({"head_mult": float("nan")}, "head_mult"),
+        ({"decay": 2.0}, "decay"),
+        ({"method": "gradual", "trainable_blocks": 1}, "gradual"),
+        ({"method": "head", "trainable_blocks": 2}, "head alone"),
+        ({"trainable_blocks": 9}, "n_blocks"),
+        ({"batch_size": 0}, "batch_size"),
+    ],
+)
 def test_fine_tune_rejects_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         fine_tune(conv_model(), tiny_data(), progress=False, **kwargs)
@@ -292,7 +313,7 @@ def test_fine_tune_rejects_bad_arguments(kwargs, match):
 
 @pytest.mark.parametrize("freeze_bn", [False, True])
 def test_head_only_updates_batch_norm_statistics_unless_frozen(freeze_bn):
-    """"0 unfrozen blocks" still moves the backbone's batch-norm running statistics in train mode;
+    """ "0 unfrozen blocks" still moves the backbone's batch-norm running statistics in train mode;
     freeze_bn=True keeps them as stored (and the affine parameters never move)."""
     model = conv_model()
     stats = {n: b.clone() for n, b in model.backbone.named_buffers() if "running" in n}
@@ -309,8 +330,10 @@ def test_freeze_bn_lets_unfrozen_blocks_update_their_statistics():
     low = [b.clone() for n, b in model.backbone.blocks[0].named_buffers() if "running" in n]
     fine_tune(model, tiny_data(), method="layerwise", trainable_blocks=1, epochs=1, progress=False, freeze_bn=True)
     assert any(not torch.equal(a, b) for a, b in zip(stats, model.backbone.blocks[3].buffers()))
-    assert all(torch.equal(a, b) for a, b in
-               zip(low, [b for n, b in model.backbone.blocks[0].named_buffers() if "running" in n]))
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(low, [b for n, b in model.backbone.blocks[0].named_buffers() if "running" in n])
+    )
 
 
 def test_fine_tune_equals_fit_classifier_over_layerwise_param_groups():
@@ -318,8 +341,7 @@ def test_fine_tune_equals_fit_classifier_over_layerwise_param_groups():
     from tlearn.train import fit_classifier
 
     a, b = conv_model(), conv_model()
-    fine_tune(a, tiny_data(), method="layerwise", lr=1e-3, head_mult=10, epochs=2, batch_size=8, seed=5,
-              progress=False)
+    fine_tune(a, tiny_data(), method="layerwise", lr=1e-3, head_mult=10, epochs=2, batch_size=8, seed=5, progress=False)
     groups = param_groups(b, 1e-3, head_mult=10)
     optimizer = torch.optim.Adam([{"params": g["params"], "lr": g["lr"]} for g in groups])
     fit_classifier(b, tiny_data(), epochs=2, batch_size=8, optimizer=optimizer, seed=5, progress=False)
@@ -352,8 +374,9 @@ def test_fine_tune_run_uses_the_budget_and_equals_a_manual_run():
 
     pool, test = tiny_sets()
     make = lambda: Classifier(Conv4(hidden=4), 3)  # noqa: E731
-    out = fine_tune_run(make, pool, test, labels_per_class=2, method="layerwise", lr=1e-3, steps=5,
-                        batch_size=4, seed=1)
+    out = fine_tune_run(
+        make, pool, test, labels_per_class=2, method="layerwise", lr=1e-3, steps=5, batch_size=4, seed=1
+    )
     assert out["n_train"] == 6 and out["epochs"] == 4  # ceil(5 steps * 4 / 6 examples)
     torch.manual_seed(1)
     manual = make()
@@ -362,13 +385,16 @@ def test_fine_tune_run_uses_the_budget_and_equals_a_manual_run():
     assert out["accuracy"] == evaluate(manual, test)
 
 
-@pytest.mark.parametrize("make, kwargs, error, match", [
-    (None, {}, TypeError, "make_model"),
-    ("ok", {"steps": 0}, ValueError, "steps"),
-    ("ok", {"min_epochs": 0}, ValueError, "min_epochs"),
-    ("ok", {"inputs": "trajectories"}, TypeError, "trajectories"),
-    ("ok", {"labels_per_class": 99}, ValueError, "smallest class"),
-])
+@pytest.mark.parametrize(
+    "make, kwargs, error, match",
+    [
+        (None, {}, TypeError, "make_model"),
+        ("ok", {"steps": 0}, ValueError, "steps"),
+        ("ok", {"min_epochs": 0}, ValueError, "min_epochs"),
+        ("ok", {"inputs": "trajectories"}, TypeError, "trajectories"),
+        ("ok", {"labels_per_class": 99}, ValueError, "smallest class"),
+    ],
+)
 def test_fine_tune_run_rejects_bad_arguments(make, kwargs, error, match):
     from tlearn.finetune import fine_tune_run
 
@@ -393,11 +419,28 @@ def test_fine_tune_panel_trains_what_its_controls_say():
 
     pool, test = tiny_sets()
     make = lambda: Classifier(Conv4(hidden=4), 3)  # noqa: E731
-    panel = widgets.fine_tune_panel(make, pool, test, n_blocks=4, budgets=(1, 2), steps=3, batch_size=4,
-                                    curve=([1, 2], {"a": [0.5, 0.6], "b": [0.4, 0.7]}))
+    panel = widgets.fine_tune_panel(
+        make,
+        pool,
+        test,
+        n_blocks=4,
+        budgets=(1, 2),
+        steps=3,
+        batch_size=4,
+        curve=([1, 2], {"a": [0.5, 0.6], "b": [0.4, 0.7]}),
+    )
     widgets.drive(panel, click="train", lr=1e-2, blocks=1, labels=2)
-    expected = fine_tune_run(make, pool, test, labels_per_class=2, method="layerwise", lr=panel.controls["lr"].value,
-                             trainable_blocks=1, steps=3, batch_size=4)
+    expected = fine_tune_run(
+        make,
+        pool,
+        test,
+        labels_per_class=2,
+        method="layerwise",
+        lr=panel.controls["lr"].value,
+        trainable_blocks=1,
+        steps=3,
+        batch_size=4,
+    )
     assert panel.runs[-1]["accuracy"] == expected["accuracy"] and panel.runs[-1]["blocks"] == 1
     assert panel.output.last_figure is not None
 

@@ -94,7 +94,9 @@ def test_labels_classes_and_groups_are_kept_in_memory_and_through_rotations():
     lazy = Lazy()
     held = in_memory(lazy, progress=False)
     assert torch.equal(held.images, lazy._x) and torch.equal(held.targets, lazy.targets)
-    assert held.classes == lazy.classes and held.groups.tolist() == [0, 0, 1, 1] and held.group_names == ["Latin", "Greek"]
+    assert (
+        held.classes == lazy.classes and held.groups.tolist() == [0, 0, 1, 1] and held.group_names == ["Latin", "Greek"]
+    )
     rotated = rotate_classes(held, angles=(0, 180))
     assert rotated.groups.tolist() == [0, 0, 1, 1] * 2 and rotated.group_names == ["Latin", "Greek"]
     episode = next(iter(EpisodeSampler(rotated, 2, 1, 1, n_episodes=1, within_groups=True)))
@@ -121,11 +123,20 @@ def test_load_data_omniglot_is_held_in_memory_with_its_alphabets(tmp_path, monke
 def test_episode_to_takes_the_pinned_non_blocking_path_without_a_gpu():
     from tlearn.train import get_device, to_device
 
-    episode = Episode(torch.rand(3, 1, 4, 4), torch.arange(3), torch.rand(6, 1, 4, 4), torch.arange(3).repeat(2),
-                      torch.tensor([4, 7, 9]), torch.arange(3), torch.arange(3, 9))
+    episode = Episode(
+        torch.rand(3, 1, 4, 4),
+        torch.arange(3),
+        torch.rand(6, 1, 4, 4),
+        torch.arange(3).repeat(2),
+        torch.tensor([4, 7, 9]),
+        torch.arange(3),
+        torch.arange(3, 9),
+    )
     for device, non_blocking in (("cpu", True), ("cpu", None), (get_device("auto"), None)):
         moved = episode.to(device, non_blocking=non_blocking)  # pinning is skipped where CUDA is absent
-        assert torch.equal(moved.support.cpu(), episode.support) and moved.query.device.type == torch.device(device).type
+        assert (
+            torch.equal(moved.support.cpu(), episode.support) and moved.query.device.type == torch.device(device).type
+        )
         assert torch.equal(moved.query_labels.cpu(), episode.query_labels) and moved.classes is episode.classes
     moved = to_device(episode, torch.device("cpu"), non_blocking=True)  # the training loop's call
     assert isinstance(moved, Episode) and torch.equal(moved.support, episode.support)
@@ -146,7 +157,34 @@ def test_the_command_line_takes_as_many_ways_as_the_folder_has_classes(tmp_path,
     assert (args.n_way, args.k_shot, args.q_query, args.lr, args.lr_schedule) == (60, 1, 5, 1e-3, "step")
     _write(tmp_path / "train", classes=tuple("abcdefg"), per_class=6, size=16)
     _write(tmp_path / "test", classes=tuple("uvwxyz"), per_class=6, size=16)
-    assert main(["train", "--data", f"folder:{tmp_path / 'train'}", "--test", f"folder:{tmp_path / 'test'}",
-                 "--steps", "2", "--hidden", "4", "--image-size", "16", "--device", "cpu", "--eval-way", "3",
-                 "--eval-shot", "1", "--eval-query", "2", "--episodes", "2", "--out", str(tmp_path / "m.pt")]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                f"folder:{tmp_path / 'train'}",
+                "--test",
+                f"folder:{tmp_path / 'test'}",
+                "--steps",
+                "2",
+                "--hidden",
+                "4",
+                "--image-size",
+                "16",
+                "--device",
+                "cpu",
+                "--eval-way",
+                "3",
+                "--eval-shot",
+                "1",
+                "--eval-query",
+                "2",
+                "--episodes",
+                "2",
+                "--out",
+                str(tmp_path / "m.pt"),
+            ]
+        )
+        == 0
+    )
     assert "the training data has 7, so episodes are 7-way" in capsys.readouterr().out

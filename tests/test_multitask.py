@@ -801,10 +801,15 @@ def test_next_point_tasks_on_glyphs_is_not_a_function_of_the_character():
     assert min(per_character) > 1  # drawings of one character point the pen different ways
 
 
-@pytest.mark.parametrize("kwargs, error", [
-    ({"sectors": 0}, ValueError), ({"min_seen": 1.5}, ValueError), ({"lengths": torch.tensor([1, 6])}, ValueError),
-    ({"characters": torch.tensor([1])}, ValueError),
-])
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        ({"sectors": 0}, ValueError),
+        ({"min_seen": 1.5}, ValueError),
+        ({"lengths": torch.tensor([1, 6])}, ValueError),
+        ({"characters": torch.tensor([1])}, ValueError),
+    ],
+)
 def test_next_point_tasks_rejects_bad_arguments(kwargs, error):
     from tlearn.multitask import next_point_tasks
 

@@ -43,8 +43,9 @@ def run_notebook_with(path, timeout: int = 900, **parameters) -> nbformat.Notebo
     cells = [c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
     assert len(cells) == 1, f"{path.name} needs exactly one cell tagged 'parameters'"
     cells[0].source = set_parameters(cells[0].source, **parameters)
-    NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
     return nb
 
 

@@ -26,8 +26,9 @@ def test_notebook_is_paired_clean_and_complete(path):
     sources = lambda book: [(c.cell_type, c.source.strip()) for c in book.cells]  # noqa: E731
     assert sources(nb) == sources(py), f"{path.name} and {paired.name} differ; run `make sync`"
     code = [c for c in nb.cells if c.cell_type == "code"]
-    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code), \
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code), (
         f"{path.name} is committed with outputs; clear them (make sync regenerates it from the .py)"
+    )
     tags = [t for c in code for t in c.get("metadata", {}).get("tags", [])]
     assert "parameters" in tags and "results" in tags, f"{path.name} needs a parameters cell and a results cell"
     assert any("assert " in c.source for c in code), f"{path.name} has no assert cell backing its claims"

@@ -47,4 +47,3 @@ def test_repository_tools_live_outside_the_package():
     makefile = (ROOT / "Makefile").read_text()
     assert "-m tools.report build" in makefile and "-m tools.badges" in makefile
     assert "from tools import report" in (ROOT / "benchmarks" / "run.py").read_text()
-

@@ -49,7 +49,9 @@ def test_load_pretrained_returns_the_saved_tensors(name):
     state = torch.load(P.weight_paths(name)[0], weights_only=True)
     loaded = backbone.state_dict()
     assert set(state) == set(loaded) and all(torch.equal(state[k], loaded[k]) for k in state)
-    assert sum(p.numel() for p in backbone.parameters()) == json.loads(P.weight_paths(name)[1].read_text())["parameters"]
+    assert (
+        sum(p.numel() for p in backbone.parameters()) == json.loads(P.weight_paths(name)[1].read_text())["parameters"]
+    )
 
 
 def test_a_flipped_byte_is_refused_naming_the_file_and_the_fix(copy_of_weights):
@@ -215,7 +217,9 @@ def test_imagenet_backbone_normalises_then_runs_the_resnet_and_exposes_its_block
     with torch.no_grad():
         torch.testing.assert_close(net(x), net.backbone.model((x - mean) / std))
     names = [n for n, _ in layer_groups(Classifier(net, 4))]
-    assert names == ["backbone.model.conv1", "backbone.model.bn1"] + [f"backbone.model.layer{i}" for i in range(1, 5)] + ["head"]
+    assert names == ["backbone.model.conv1", "backbone.model.bn1"] + [
+        f"backbone.model.layer{i}" for i in range(1, 5)
+    ] + ["head"]
 
 
 # --- training through train.fit, the command line, bad arguments ---------------------------------------
@@ -281,15 +285,18 @@ def test_command_line_checks_a_folder_and_shows_help(copy_of_weights, capsys):
     assert exit_.value.code == 0 and "--directory" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("call, error, match", [
-    (lambda tmp: P.pretrain("resnet50", directory=tmp), ValueError, "available"),
-    (lambda tmp: P.pretrain("gru-glyphs", directory=tmp, epochs=0), ValueError, "epochs"),
-    (lambda tmp: P.main(["resnet50"]), ValueError, "available"),
-    (lambda tmp: P.build_backbone("conv4"), ValueError, "available"),
-    (lambda tmp: P.real_target("cifar10", test_per_class=0), ValueError, "test_per_class"),
-    (lambda tmp: P.trajectory_lengths(torch.zeros(2, 5)), ValueError, r"\[B, T, 3\]"),
-    (lambda tmp: P.TrajectoryEncoder(Conv4(hidden=4)), TypeError, "GRUEncoder"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda tmp: P.pretrain("resnet50", directory=tmp), ValueError, "available"),
+        (lambda tmp: P.pretrain("gru-glyphs", directory=tmp, epochs=0), ValueError, "epochs"),
+        (lambda tmp: P.main(["resnet50"]), ValueError, "available"),
+        (lambda tmp: P.build_backbone("conv4"), ValueError, "available"),
+        (lambda tmp: P.real_target("cifar10", test_per_class=0), ValueError, "test_per_class"),
+        (lambda tmp: P.trajectory_lengths(torch.zeros(2, 5)), ValueError, r"\[B, T, 3\]"),
+        (lambda tmp: P.TrajectoryEncoder(Conv4(hidden=4)), TypeError, "GRUEncoder"),
+    ],
+)
 def test_bad_arguments_are_refused(tmp_path, call, error, match):
     with pytest.raises(error, match=match):
         call(tmp_path)

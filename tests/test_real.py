@@ -109,10 +109,15 @@ def test_mnist_usps_svhn_cifar_stand_ins(offline, tmp_path):
     for prefix in ("train", "t10k"):
         n = 6
         (raw / f"{prefix}-images-idx3-ubyte").write_bytes(
-            (2051).to_bytes(4, "big") + n.to_bytes(4, "big") + (28).to_bytes(4, "big") + (28).to_bytes(4, "big")
-            + (np.arange(n * 28 * 28) % 255).astype(np.uint8).tobytes())
+            (2051).to_bytes(4, "big")
+            + n.to_bytes(4, "big")
+            + (28).to_bytes(4, "big")
+            + (28).to_bytes(4, "big")
+            + (np.arange(n * 28 * 28) % 255).astype(np.uint8).tobytes()
+        )
         (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(
-            (2049).to_bytes(4, "big") + n.to_bytes(4, "big") + bytes(range(n)))
+            (2049).to_bytes(4, "big") + n.to_bytes(4, "big") + bytes(range(n))
+        )
     mnist = load("mnist", train=False)
     assert len(mnist) == 6 and mnist.targets.tolist() == list(range(6)) and mnist[0][0].shape == (1, 28, 28)
 

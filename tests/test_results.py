@@ -9,8 +9,12 @@ from scipy import stats
 
 from tlearn import results
 
-SAMPLES = [[0.5, 0.7], [0.61, 0.64, 0.58, 0.70, 0.66], list(np.linspace(0.2, 0.9, 12)),
-           list(np.random.default_rng(0).uniform(0.3, 0.9, 600))]
+SAMPLES = [
+    [0.5, 0.7],
+    [0.61, 0.64, 0.58, 0.70, 0.66],
+    list(np.linspace(0.2, 0.9, 12)),
+    list(np.random.default_rng(0).uniform(0.3, 0.9, 600)),
+]
 
 
 @pytest.mark.parametrize("values", SAMPLES)
@@ -70,19 +74,29 @@ def test_overlaps_is_symmetric_and_matches_the_intervals():
     assert not a.overlaps(c) and not c.overlaps(a)
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: results.from_values([0.5]), "at least 2 measurements"),
-    (lambda: results.t_interval_95([]), "at least 2 measurements"),
-    (lambda: results.normal_interval_95([0.5, float("nan")]), "NaN"),
-    (lambda: results.from_values([0.5, float("inf")]), "NaN or infinite"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: results.from_values([0.5]), "at least 2 measurements"),
+        (lambda: results.t_interval_95([]), "at least 2 measurements"),
+        (lambda: results.normal_interval_95([0.5, float("nan")]), "NaN"),
+        (lambda: results.from_values([0.5, float("inf")]), "NaN or infinite"),
+    ],
+)
 def test_bad_values_are_rejected(call, match):
     with pytest.raises(ValueError, match=match):
         call()
 
 
-@pytest.mark.parametrize("accuracy, n, match", [(0.5, 0, "n must be"), (1.5, 10, "accuracy must be"),
-                                                (float("nan"), 10, "accuracy must be"), (0.5, 2.0, "n must be")])
+@pytest.mark.parametrize(
+    "accuracy, n, match",
+    [
+        (0.5, 0, "n must be"),
+        (1.5, 10, "accuracy must be"),
+        (float("nan"), 10, "accuracy must be"),
+        (0.5, 2.0, "n must be"),
+    ],
+)
 def test_wilson_rejects_bad_input(accuracy, n, match):
     from tlearn.results import wilson_interval_95
 

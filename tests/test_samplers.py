@@ -62,14 +62,17 @@ def test_within_groups():
         EpisodeSampler(ds, 5, 1, 1, within_groups=True)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"n_way": 9}, "n_way=9"),
-    ({"k_shot": 4, "q_query": 3}, "k_shot \\+ q_query = 7.*smallest class has 6"),
-    ({"n_way": 0}, "n_way must be an integer >= 1"),
-    ({"k_shot": 0}, "k_shot must be an integer >= 1"),
-    ({"q_query": -1}, "q_query must be an integer >= 1"),
-    ({"n_episodes": 0}, "n_episodes"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"n_way": 9}, "n_way=9"),
+        ({"k_shot": 4, "q_query": 3}, "k_shot \\+ q_query = 7.*smallest class has 6"),
+        ({"n_way": 0}, "n_way must be an integer >= 1"),
+        ({"k_shot": 0}, "k_shot must be an integer >= 1"),
+        ({"q_query": -1}, "q_query must be an integer >= 1"),
+        ({"n_episodes": 0}, "n_episodes"),
+    ],
+)
 def test_episode_bad_sizes(kwargs, match):
     args = {"n_way": 5, "k_shot": 1, "q_query": 1, **kwargs}
     with pytest.raises(ValueError, match=match):

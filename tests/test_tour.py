@@ -9,8 +9,11 @@ from tlearn.data.calibration import pixel_nn_calibration
 
 
 def test_every_backbone_of_the_tour_gives_out_features(small_glyphs):
-    nets = [(backbones.Conv4(), torch.rand(3, 1, 28, 28)), (backbones.ResNet(), torch.rand(3, 1, 28, 28)),
-            (backbones.TorchvisionBackbone("resnet18"), torch.rand(3, 3, 32, 32))]
+    nets = [
+        (backbones.Conv4(), torch.rand(3, 1, 28, 28)),
+        (backbones.ResNet(), torch.rand(3, 1, 28, 28)),
+        (backbones.TorchvisionBackbone("resnet18"), torch.rand(3, 3, 32, 32)),
+    ]
     for net, x in nets:
         assert net.eval()(x).shape == (3, net.out_features)
     gru = backbones.GRUEncoder().eval()
@@ -19,8 +22,8 @@ def test_every_backbone_of_the_tour_gives_out_features(small_glyphs):
 
 
 def test_within_group_calibration_is_its_own_protocol(small_glyphs):
-    across, = pixel_nn_calibration(small_glyphs, [(5, 1)], n_episodes=50, seed=0)
-    within, = pixel_nn_calibration(small_glyphs, [(5, 1)], n_episodes=50, seed=0, within_groups=True)
+    (across,) = pixel_nn_calibration(small_glyphs, [(5, 1)], n_episodes=50, seed=0)
+    (within,) = pixel_nn_calibration(small_glyphs, [(5, 1)], n_episodes=50, seed=0, within_groups=True)
     assert across.published == pytest.approx(0.417) and within.published is None and within.gap is None
     assert "within one group" in within.accuracy.protocol and "across groups" in across.accuracy.protocol
     assert within.accuracy.n == 50 and 0 <= within.accuracy.mean <= 1

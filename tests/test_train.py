@@ -29,14 +29,21 @@ def blobs(n=200, seed=0):
 def test_fit_is_the_plain_loop():
     """fit with SGD and a schedule takes exactly the steps of a hand-written loop on the same batches."""
     X, y = blobs(60)
-    data = [(X[i:i + 20], y[i:i + 20]) for i in range(0, 60, 20)]
+    data = [(X[i : i + 20], y[i : i + 20]) for i in range(0, 60, 20)]
     torch.manual_seed(1)
     model = nn.Linear(2, 3)
     reference = nn.Linear(2, 3)
     reference.load_state_dict(model.state_dict())
     schedule = lambda p: 1.0 - 0.5 * p  # noqa: E731
-    hist = fit(Classification(model), data, steps=5, optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
-               lr_schedule=schedule, progress=False, device="cpu")
+    hist = fit(
+        Classification(model),
+        data,
+        steps=5,
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+        lr_schedule=schedule,
+        progress=False,
+        device="cpu",
+    )
     losses = []
     for step in range(5):  # the finite list is iterated again when it runs out
         xb, yb = data[step % 3]
@@ -79,8 +86,14 @@ def test_fit_is_reproducible_and_seeded():
         torch.manual_seed(123)
         model = nn.Sequential(nn.Linear(2, 16), nn.Dropout(0.3), nn.Linear(16, 3))
         torch.manual_seed(999)  # fit reseeds: what ran before does not matter
-        hist = fit(Classification(model), shuffled_batches(X, y, batch_size=32, seed=0), steps=40, lr=0.05,
-                   seed=0, progress=False)
+        hist = fit(
+            Classification(model),
+            shuffled_batches(X, y, batch_size=32, seed=0),
+            steps=40,
+            lr=0.05,
+            seed=0,
+            progress=False,
+        )
         runs.append((hist["loss"], model[0].weight.detach().clone()))
     assert runs[0][0] == runs[1][0] and torch.equal(runs[0][1], runs[1][1])
     assert sum(runs[0][0][-5:]) < 0.5 * sum(runs[0][0][:5])
@@ -107,24 +120,38 @@ def test_fit_classifier_learns_per_epoch_logs():
     torch.manual_seed(123)
     model = nn.Linear(2, 3)
     epochs_seen = []
-    hist = fit_classifier(model, (X, y), epochs=15, lr=0.05, batch_size=32, seed=0, progress=False, val=(X, y),
-                          on_epoch_end=lambda epoch, m: epochs_seen.append(epoch))
+    hist = fit_classifier(
+        model,
+        (X, y),
+        epochs=15,
+        lr=0.05,
+        batch_size=32,
+        seed=0,
+        progress=False,
+        val=(X, y),
+        on_epoch_end=lambda epoch, m: epochs_seen.append(epoch),
+    )
     assert isinstance(hist, History) and len(hist["val_acc"]) == 15 and epochs_seen == list(range(15))
     per_epoch = hist.per_epoch("loss", hist.steps_per_epoch)
     assert len(per_epoch) == 15 and per_epoch[-1] < 0.5 * per_epoch[0]
     assert hist.last("val_acc") > 0.95 and hist.total_seconds == hist.seconds
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda X, y: fit_classifier(nn.Linear(2, 3), (X, y.float()), epochs=1, progress=False), "integer class ids"),
-    (lambda X, y: fit_classifier(nn.Linear(2, 3), (X, y[:5]), epochs=1, progress=False), "same length"),
-    (lambda X, y: fit_classifier(nn.Linear(2, 3).requires_grad_(False), (X, y), epochs=1, progress=False),
-     "no trainable parameters"),
-    (lambda X, y: fit_classifier(nn.Linear(2, 3), (X, y), epochs=0), "epochs"),
-    (lambda X, y: fit(Classification(nn.Linear(2, 3)), [(X, y)], steps=0), "steps"),
-    (lambda X, y: fit(Classification(nn.Linear(2, 3)), [(X, y)], steps=1, lr=-1.0), "lr"),
-    (lambda X, y: fit(Classification(nn.Linear(2, 3)), [], steps=1, progress=False), "yielded nothing"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda X, y: fit_classifier(nn.Linear(2, 3), (X, y.float()), epochs=1, progress=False), "integer class ids"),
+        (lambda X, y: fit_classifier(nn.Linear(2, 3), (X, y[:5]), epochs=1, progress=False), "same length"),
+        (
+            lambda X, y: fit_classifier(nn.Linear(2, 3).requires_grad_(False), (X, y), epochs=1, progress=False),
+            "no trainable parameters",
+        ),
+        (lambda X, y: fit_classifier(nn.Linear(2, 3), (X, y), epochs=0), "epochs"),
+        (lambda X, y: fit(Classification(nn.Linear(2, 3)), [(X, y)], steps=0), "steps"),
+        (lambda X, y: fit(Classification(nn.Linear(2, 3)), [(X, y)], steps=1, lr=-1.0), "lr"),
+        (lambda X, y: fit(Classification(nn.Linear(2, 3)), [], steps=1, progress=False), "yielded nothing"),
+    ],
+)
 def test_fit_bad_input(call, match):
     X, y = blobs(20)
     with pytest.raises(ValueError, match=match):
@@ -160,6 +187,13 @@ def test_to_device_takes_the_gpu_path_on_a_cpu_build():
     batch = {"x": x, "pair": (x, x.long())}
     moved = to_device(batch, torch.device("cpu"), non_blocking=True)
     assert torch.equal(moved["x"], x) and torch.equal(moved["pair"][1], x.long())
-    episode = Episode(x, torch.tensor([0, 1]), x, torch.tensor([0, 1]), torch.tensor([3, 4]),
-                      torch.tensor([0, 1]), torch.tensor([2, 3]))
+    episode = Episode(
+        x,
+        torch.tensor([0, 1]),
+        x,
+        torch.tensor([0, 1]),
+        torch.tensor([3, 4]),
+        torch.tensor([0, 1]),
+        torch.tensor([2, 3]),
+    )
     assert torch.equal(to_device(episode, torch.device("cpu"), non_blocking=True).query, x)

@@ -51,8 +51,12 @@ def test_thumbnail_figsize_wraps_into_rows():
 
 
 def test_controls_wrap_instead_of_squeezing():
-    controls = [W.IntSlider(description="N (ways)"), W.Checkbox(description="within one alphabet"),
-                W.Dropdown(options=["a"], description="method"), widgets.slow_button("evaluate", "slow")]
+    controls = [
+        W.IntSlider(description="N (ways)"),
+        W.Checkbox(description="within one alphabet"),
+        W.Dropdown(options=["a"], description="method"),
+        widgets.slow_button("evaluate", "slow"),
+    ]
     box = widgets.arrange(controls)
     assert box.layout.flex_flow == "row wrap"
     assert all(c.layout.flex == "0 0 auto" for c in controls)  # nothing shrinks to zero width

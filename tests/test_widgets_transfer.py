@@ -11,8 +11,7 @@ def _features(seed=0, n_per_class=12, n_classes=3, dim=5):
     g = torch.Generator().manual_seed(seed)
     y = torch.arange(n_classes).repeat_interleave(n_per_class)
     centres = 3 * torch.randn(n_classes, dim, generator=g)
-    make = lambda: {"a": centres[y] + torch.randn(len(y), dim, generator=g),
-                    "b": torch.randn(len(y), dim, generator=g)}
+    make = lambda: {"a": centres[y] + torch.randn(len(y), dim, generator=g), "b": torch.randn(len(y), dim, generator=g)}
     return make(), make(), y
 
 

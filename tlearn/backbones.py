@@ -51,8 +51,7 @@ class Conv4(nn.Module):
         if in_channels < 1 or hidden < 1:
             raise ValueError(f"in_channels and hidden must be >= 1, got {in_channels}, {hidden}")
         self.in_channels, self.hidden, self.image_size = in_channels, hidden, (h, w)
-        self.blocks = nn.ModuleList(
-            [conv_block(in_channels, hidden)] + [conv_block(hidden, hidden) for _ in range(3)])
+        self.blocks = nn.ModuleList([conv_block(in_channels, hidden)] + [conv_block(hidden, hidden) for _ in range(3)])
         self.out_features = hidden * (h // 16) * (w // 16)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -78,13 +77,17 @@ class BasicBlock(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, stride: int = 1):
         super().__init__()
         self.body = nn.Sequential(
-            nn.Conv2d(in_channels, out_channels, 3, stride, 1, bias=False), nn.BatchNorm2d(out_channels),
+            nn.Conv2d(in_channels, out_channels, 3, stride, 1, bias=False),
+            nn.BatchNorm2d(out_channels),
             nn.ReLU(inplace=True),
-            nn.Conv2d(out_channels, out_channels, 3, 1, 1, bias=False), nn.BatchNorm2d(out_channels))
+            nn.Conv2d(out_channels, out_channels, 3, 1, 1, bias=False),
+            nn.BatchNorm2d(out_channels),
+        )
         self.shortcut = nn.Identity()
         if stride != 1 or in_channels != out_channels:
-            self.shortcut = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, stride, bias=False),
-                                          nn.BatchNorm2d(out_channels))
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, 1, stride, bias=False), nn.BatchNorm2d(out_channels)
+            )
 
     def forward(self, x):
         return torch.relu(self.shortcut(x) + self.body(x))
@@ -99,8 +102,9 @@ class ResNet(nn.Module):
         if not widths or blocks_per_stage < 1:
             raise ValueError(f"widths must be non-empty and blocks_per_stage >= 1, got {widths}, {blocks_per_stage}")
         self.in_channels = in_channels
-        self.stem = nn.Sequential(nn.Conv2d(in_channels, widths[0], 3, 1, 1, bias=False),
-                                  nn.BatchNorm2d(widths[0]), nn.ReLU(inplace=True))
+        self.stem = nn.Sequential(
+            nn.Conv2d(in_channels, widths[0], 3, 1, 1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU(inplace=True)
+        )
         stages, prev = [], widths[0]
         for i, w in enumerate(widths):
             blocks = [BasicBlock(prev, w, stride=1 if i == 0 else 2)]
@@ -179,8 +183,10 @@ class TorchvisionBackbone(nn.Module):
 
     def forward(self, x):
         if x.dim() != 4 or x.shape[1] != 3:
-            raise ValueError(f"torchvision models expect RGB images [B, 3, H, W], got {list(x.shape)}; "
-                             "use ImageSet.to_rgb() for grey images")
+            raise ValueError(
+                f"torchvision models expect RGB images [B, 3, H, W], got {list(x.shape)}; "
+                "use ImageSet.to_rgb() for grey images"
+            )
         return self.model(x)
 
 

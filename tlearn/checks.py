@@ -27,8 +27,15 @@ def non_negative_int(name: str, value) -> int:
     return value
 
 
-def number(name: str, value, *, positive: bool = False, non_negative: bool = False, low: float | None = None,
-           high: float | None = None) -> float:
+def number(
+    name: str,
+    value,
+    *,
+    positive: bool = False,
+    non_negative: bool = False,
+    low: float | None = None,
+    high: float | None = None,
+) -> float:
     """A finite real number, optionally > 0, >= 0, or within ``[low, high]``."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ValueError(f"{name} must be a finite number, got {value!r}")
@@ -116,6 +123,8 @@ def feature_pair(source, target, *, min_rows: int = 1) -> tuple[torch.Tensor, to
     source = tensor("source", source, dim=2, min_rows=min_rows)
     target = tensor("target", target, dim=2, min_rows=min_rows)
     if source.shape[1] != target.shape[1]:
-        raise ValueError(f"source and target have different widths ({source.shape[1]} vs {target.shape[1]}); "
-                         "compute both with the same feature extractor")
+        raise ValueError(
+            f"source and target have different widths ({source.shape[1]} vs {target.shape[1]}); "
+            "compute both with the same feature extractor"
+        )
     return source, target

@@ -53,12 +53,16 @@ def check_fewshot_cosine_logits(fn, trials: int = 3, atol: float = 1e-5, verbose
         if not isinstance(got, torch.Tensor):
             return say(False, f"return a torch.Tensor of logits, got {type(got).__name__}")
         if tuple(got.shape) != tuple(want.shape):
-            return say(False, f"logits should have shape [n_query, n_way] = {tuple(want.shape)}, got "
-                              f"{tuple(got.shape)}")
+            return say(
+                False, f"logits should have shape [n_query, n_way] = {tuple(want.shape)}, got {tuple(got.shape)}"
+            )
         if not torch.allclose(got.float(), want, atol=atol):
             worst = (got.float() - want).abs().max().item()
-            return say(False, f"logits differ from s * cos(f(x), c_k) by up to {worst:.3g} (scale {scale}); "
-                              "normalise both the queries and the prototypes, then multiply by the scale")
+            return say(
+                False,
+                f"logits differ from s * cos(f(x), c_k) by up to {worst:.3g} (scale {scale}); "
+                "normalise both the queries and the prototypes, then multiply by the scale",
+            )
     return say(True, f"your logits equal s * cos(f(x), c_k) on {trials} random episodes.")
 
 
@@ -88,13 +92,19 @@ def check_rotated_classes(fn, verbose: bool = True) -> bool:
     if not (isinstance(got_images, torch.Tensor) and isinstance(got_labels, torch.Tensor)):
         return say(False, "return two tensors: the rotated images and their labels")
     if tuple(got_images.shape) != tuple(want.images.shape) or tuple(got_labels.shape) != tuple(want.targets.shape):
-        return say(False, f"expected images {tuple(want.images.shape)} and labels {tuple(want.targets.shape)}, got "
-                          f"{tuple(got_images.shape)} and {tuple(got_labels.shape)}")
+        return say(
+            False,
+            f"expected images {tuple(want.images.shape)} and labels {tuple(want.targets.shape)}, got "
+            f"{tuple(got_images.shape)} and {tuple(got_labels.shape)}",
+        )
 
     def pairs(x, y):  # each (image, label) as a sortable key: the order of the output does not matter
         return sorted((int(label), tuple(image.flatten().round(decimals=5).tolist())) for image, label in zip(x, y))
 
     if pairs(got_images, got_labels) != pairs(want.images, want.targets):
-        return say(False, "some image does not carry its rotated class: rotation r (0, 90, 180, 270 degrees, "
-                          "torch.rot90 with k = r) of class y should be class y + r * n_classes")
+        return say(
+            False,
+            "some image does not carry its rotated class: rotation r (0, 90, 180, 270 degrees, "
+            "torch.rot90 with k = r) of class y should be class y + r * n_classes",
+        )
     return say(True, "each rotation of each class is a new class, as in the Omniglot papers.")

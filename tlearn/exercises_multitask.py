@@ -19,8 +19,9 @@ from __future__ import annotations
 import torch
 
 
-def dynamic_weight_average_reference(previous: torch.Tensor, before: torch.Tensor,
-                                     temperature: float = 2.0) -> torch.Tensor:
+def dynamic_weight_average_reference(
+    previous: torch.Tensor, before: torch.Tensor, temperature: float = 2.0
+) -> torch.Tensor:
     r"""Liu et al.'s weights :math:`\lambda_k(t)` from the losses of epochs :math:`t-1` (``previous [K]``) and
     :math:`t-2` (``before [K]``)."""
     w = previous / before  # w_k(t-1) = L_k(t-1) / L_k(t-2)
@@ -51,9 +52,14 @@ def check_dynamic_weight_average(fn, trials: int = 4, atol: float = 1e-5, verbos
         if tuple(got.shape) != (k,):
             return say(False, f"return one weight per task, shape ({k},), got {tuple(got.shape)}")
         if not torch.allclose(got.float(), want, atol=atol):
-            hint = (f"your weights sum to {float(got.sum()):.3f}, they should sum to K = {k}"
-                    if abs(float(got.sum()) - k) > 1e-3 else
-                    "the ratio is L_k(t-1) / L_k(t-2), divided by the temperature inside the exponential")
-            return say(False, f"weights {got.tolist()} differ from K softmax(w / T) = {want.tolist()} "
-                              f"(K = {k}, T = {temperature}); {hint}")
+            hint = (
+                f"your weights sum to {float(got.sum()):.3f}, they should sum to K = {k}"
+                if abs(float(got.sum()) - k) > 1e-3
+                else "the ratio is L_k(t-1) / L_k(t-2), divided by the temperature inside the exponential"
+            )
+            return say(
+                False,
+                f"weights {got.tolist()} differ from K softmax(w / T) = {want.tolist()} "
+                f"(K = {k}, T = {temperature}); {hint}",
+            )
     return say(True, f"your weights equal Liu et al.'s dynamic weight average on {trials} random cases.")

@@ -29,8 +29,7 @@ def check_layerwise_groups(fn, verbose: bool = True) -> bool:
 
     for lr, head_mult, decay in [(1e-3, 10.0, 0.5), (3e-4, 4.0, 1 / 2.6)]:
         model = Classifier(Conv4(), 10)
-        want = {id(p): g["lr"] for g in param_groups(model, lr, head_mult=head_mult, decay=decay)
-                for p in g["params"]}
+        want = {id(p): g["lr"] for g in param_groups(model, lr, head_mult=head_mult, decay=decay) for p in g["params"]}
         try:
             groups = fn(model, lr, head_mult, decay)
             got = {}
@@ -47,15 +46,20 @@ def check_layerwise_groups(fn, verbose: bool = True) -> bool:
             return _say(False, f"{len(missing)} parameters are in no group, e.g. {missing[0]}", verbose)
         for i, rate in want.items():
             if abs(got[i] - rate) > 1e-9 * rate:
-                return _say(False, f"{names[i]} trains at {got[i]:.3g}, expected {rate:.3g} (lr={lr}, "
-                                   f"head_mult={head_mult}, decay={decay:.3g}): the top block at lr, each block "
-                                   "below at decay times the one above, the head at head_mult * lr", verbose)
+                return _say(
+                    False,
+                    f"{names[i]} trains at {got[i]:.3g}, expected {rate:.3g} (lr={lr}, "
+                    f"head_mult={head_mult}, decay={decay:.3g}): the top block at lr, each block "
+                    "below at decay times the one above, the head at head_mult * lr",
+                    verbose,
+                )
     return _say(True, "your groups give every parameter tlearn's layer-wise rate.", verbose)
 
 
 # --- notebook 02: a nearest-class-mean probe ----------------------------------------------------------
-def nearest_class_mean_reference(train_features: torch.Tensor, train_labels: torch.Tensor,
-                                 test_features: torch.Tensor) -> torch.Tensor:
+def nearest_class_mean_reference(
+    train_features: torch.Tensor, train_labels: torch.Tensor, test_features: torch.Tensor
+) -> torch.Tensor:
     r"""Predicted classes of a nearest-class-mean probe: :math:`\hat y = \arg\min_k \|h - \mu_k\|^2` with
     :math:`\mu_k` the mean training feature of class :math:`k` (the Prototypical head of
     :func:`tlearn.fewshot.base.class_means`, without training)."""
@@ -87,6 +91,10 @@ def check_nearest_class_mean(fn, trials: int = 3, verbose: bool = True) -> bool:
             return _say(False, f"return a tensor of {len(want)} predicted labels, got {shape}", verbose)
         wrong = int((got.long() != want).sum())
         if wrong:
-            return _say(False, f"{wrong} of {len(want)} predictions differ from the nearest class mean "
-                               "(average the training features of each class, then take the closest mean)", verbose)
+            return _say(
+                False,
+                f"{wrong} of {len(want)} predictions differ from the nearest class mean "
+                "(average the training features of each class, then take the closest mean)",
+                verbose,
+            )
     return _say(True, f"your probe predicts the nearest class mean on {trials} random problems.", verbose)

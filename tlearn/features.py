@@ -89,6 +89,7 @@ class LayerTaps:
     def _hook(self, name: str):
         def record(module, inputs, output):
             self.outputs[name] = output[0] if isinstance(output, tuple) else output
+
         return record
 
     def __enter__(self) -> "LayerTaps":
@@ -108,15 +109,19 @@ def pool_features(x: torch.Tensor, pool: int = 2) -> torch.Tensor:
     ``min(pool, H) x min(pool, W)`` grid and flattened (``pool=1`` is global average pooling)."""
     checks.positive_int("pool", pool)  # the grid side of the pooled map; 1 = global average
     if not isinstance(x, torch.Tensor):
-        raise ValueError(f"cannot turn a tapped output of type {type(x).__name__} into features (a packed "
-                         "sequence inside an RNN?); for a sequence encoder tap its output only (layers=[])")
+        raise ValueError(
+            f"cannot turn a tapped output of type {type(x).__name__} into features (a packed "
+            "sequence inside an RNN?); for a sequence encoder tap its output only (layers=[])"
+        )
     if x.dim() == 2:
         return x
     if x.dim() == 4:
         grid = (min(pool, x.shape[2]), min(pool, x.shape[3]))
         return F.adaptive_avg_pool2d(x, grid).flatten(1)
-    raise ValueError(f"cannot turn a tapped output of shape {tuple(x.shape)} into features: expected [N, D] or "
-                     "[N, C, H, W]; for a sequence encoder tap its output only (layers=[])")
+    raise ValueError(
+        f"cannot turn a tapped output of shape {tuple(x.shape)} into features: expected [N, D] or "
+        "[N, C, H, W]; for a sequence encoder tap its output only (layers=[])"
+    )
 
 
 # --- extraction and caching ----------------------------------------------------------------------------
@@ -131,8 +136,10 @@ def _as_inputs(data) -> tuple[torch.Tensor, ...]:
         if any(len(t) != n for t in data):
             raise ValueError(f"all input tensors must have the same length, got {[len(t) for t in data]}")
         return tuple(data)
-    raise TypeError("data must be an ImageSet, a tensor, or a tuple of tensors fed to the model together "
-                    f"(e.g. (trajectories, lengths)), got {type(data).__name__}")
+    raise TypeError(
+        "data must be an ImageSet, a tensor, or a tuple of tensors fed to the model together "
+        f"(e.g. (trajectories, lengths)), got {type(data).__name__}"
+    )
 
 
 def _fingerprint(*tensors: torch.Tensor) -> str:
@@ -148,9 +155,18 @@ def _config_fingerprint(model: nn.Module) -> str:
     """A hash of every module's plain settings (``GRUEncoder.pool``, strides, ...): two models with equal
     weights but different settings compute different features, so they must not share a cache entry."""
     plain = (int, float, str, bool, type(None), tuple)
-    settings = [(name, type(m).__name__, sorted((k, repr(v)) for k, v in vars(m).items()
-                                                 if not k.startswith("_") and k != "training" and isinstance(v, plain)))
-                for name, m in model.named_modules()]
+    settings = [
+        (
+            name,
+            type(m).__name__,
+            sorted(
+                (k, repr(v))
+                for k, v in vars(m).items()
+                if not k.startswith("_") and k != "training" and isinstance(v, plain)
+            ),
+        )
+        for name, m in model.named_modules()
+    ]
     return hashlib.sha1(repr(settings).encode()).hexdigest()[:12]
 
 
@@ -171,8 +187,15 @@ class FeatureCache:
 
     def key(self, backbone: nn.Module, inputs: tuple[torch.Tensor, ...], layers: Sequence[str], pool: int) -> str:
         state = backbone.state_dict()
-        return "-".join([_fingerprint(*state.values()), _config_fingerprint(backbone), _fingerprint(*inputs),
-                         "+".join(layers) or "output", f"pool{pool}"])
+        return "-".join(
+            [
+                _fingerprint(*state.values()),
+                _config_fingerprint(backbone),
+                _fingerprint(*inputs),
+                "+".join(layers) or "output",
+                f"pool{pool}",
+            ]
+        )
 
     def get(self, key: str):
         if key in self._memory:
@@ -199,9 +222,16 @@ class FeatureCache:
 
 
 @torch.no_grad()
-def extract_features(backbone: nn.Module, data, layers: Sequence[str] | None = None, *, pool: int = 2,
-                     batch_size: int = 256, device: str = "auto",
-                     cache: FeatureCache | None = None) -> "OrderedDict[str, torch.Tensor]":
+def extract_features(
+    backbone: nn.Module,
+    data,
+    layers: Sequence[str] | None = None,
+    *,
+    pool: int = 2,
+    batch_size: int = 256,
+    device: str = "auto",
+    cache: FeatureCache | None = None,
+) -> "OrderedDict[str, torch.Tensor]":
     """Run the frozen ``backbone`` over ``data`` once and return the features at each tapped layer.
 
     ``data`` is an ImageSet, an input tensor, or a tuple of tensors passed together (``(trajectories,
@@ -232,13 +262,15 @@ def extract_features(backbone: nn.Module, data, layers: Sequence[str] | None = N
     try:
         with LayerTaps(backbone, layers) as taps:
             for start in range(0, len(inputs[0]), batch_size):
-                batch = [t[start:start + batch_size].to(dev) for t in inputs]
+                batch = [t[start : start + batch_size].to(dev) for t in inputs]
                 out = backbone(*batch)
                 for name in layers:
                     feats = pool_features(taps.outputs[name], pool)
                     if len(feats) != len(batch[0]):
-                        raise ValueError(f"layer {name!r} gave {len(feats)} rows for a batch of {len(batch[0])}: "
-                                         "it does not output one row per example; tap another layer")
+                        raise ValueError(
+                            f"layer {name!r} gave {len(feats)} rows for a batch of {len(batch[0])}: "
+                            "it does not output one row per example; tap another layer"
+                        )
                     chunks[name].append(feats.float().cpu())
                 chunks["output"].append(pool_features(out, pool).float().cpu())
     finally:
@@ -259,8 +291,11 @@ class Probe(nn.Module):
         super().__init__()
         self.register_buffer("mean", torch.zeros(in_features))
         self.register_buffer("std", torch.ones(in_features))
-        self.net = (nn.Linear(in_features, n_classes) if hidden is None else
-                    nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(), nn.Linear(hidden, n_classes)))
+        self.net = (
+            nn.Linear(in_features, n_classes)
+            if hidden is None
+            else nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(), nn.Linear(hidden, n_classes))
+        )
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         return self.net((h - self.mean) / self.std)
@@ -268,14 +303,18 @@ class Probe(nn.Module):
 
 def _check_features(features, labels, name="features"):
     if not isinstance(features, torch.Tensor) or features.dim() != 2:
-        raise ValueError(f"{name} must be a 2-D tensor [N, D], got "
-                         f"{tuple(features.shape) if isinstance(features, torch.Tensor) else type(features).__name__}")
+        raise ValueError(
+            f"{name} must be a 2-D tensor [N, D], got "
+            f"{tuple(features.shape) if isinstance(features, torch.Tensor) else type(features).__name__}"
+        )
     if not torch.isfinite(features).all():
         raise ValueError(f"{name} contain NaN or infinite values; check the backbone and its inputs")
     labels = torch.as_tensor(labels)
     if labels.dim() != 1 or len(labels) != len(features):
-        raise ValueError(f"labels must be 1-D with one label per row of {name}: got {tuple(labels.shape)} "
-                         f"labels for {len(features)} rows")
+        raise ValueError(
+            f"labels must be 1-D with one label per row of {name}: got {tuple(labels.shape)} "
+            f"labels for {len(features)} rows"
+        )
     return labels.long()
 
 
@@ -288,16 +327,25 @@ class ProbeTraining(Method):
         self.probe, self.weight_decay = probe, weight_decay
 
     def penalised_loss(self, features: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        penalty = sum((w ** 2).sum() for n, w in self.probe.named_parameters() if n.endswith("weight"))
+        penalty = sum((w**2).sum() for n, w in self.probe.named_parameters() if n.endswith("weight"))
         return F.cross_entropy(self.probe(features), labels) + 0.5 * self.weight_decay * penalty
 
     def loss(self, batch, progress: float):
         return self.penalised_loss(*batch)
 
 
-def fit_probe(features: torch.Tensor, labels, *, kind: str = "linear", n_classes: int | None = None,
-              weight_decay: float = 1e-3, hidden: int = 256, steps: int = 300, lr: float = 1e-2,
-              seed: int = 0) -> Probe:
+def fit_probe(
+    features: torch.Tensor,
+    labels,
+    *,
+    kind: str = "linear",
+    n_classes: int | None = None,
+    weight_decay: float = 1e-3,
+    hidden: int = 256,
+    steps: int = 300,
+    lr: float = 1e-2,
+    seed: int = 0,
+) -> Probe:
     """Train a probe on fixed ``features`` ``[N, D]`` and integer ``labels`` ``[N]``.
 
     ``kind="linear"``: multinomial logistic regression,
@@ -330,8 +378,15 @@ def fit_probe(features: torch.Tensor, labels, *, kind: str = "linear", n_classes
     if kind == "mlp":
         fit(objective, [(features, labels)], steps, lr=lr, device="cpu", seed=seed, progress=False, desc="MLP probe")
         return probe.eval()
-    optimizer = torch.optim.LBFGS(probe.parameters(), lr=1.0, max_iter=steps, history_size=20,
-                                  line_search_fn="strong_wolfe", tolerance_grad=1e-6, tolerance_change=1e-9)
+    optimizer = torch.optim.LBFGS(
+        probe.parameters(),
+        lr=1.0,
+        max_iter=steps,
+        history_size=20,
+        line_search_fn="strong_wolfe",
+        tolerance_grad=1e-6,
+        tolerance_change=1e-9,
+    )
 
     def closure():
         optimizer.zero_grad()
@@ -352,20 +407,29 @@ def probe_accuracy(probe: nn.Module, features: torch.Tensor, labels) -> float:
     return (probe(features.float()).argmax(1) == labels).float().mean().item()
 
 
-def probe_layers(train_features: dict, train_labels, test_features: dict, test_labels, *, kind: str = "linear",
-                 **probe_kwargs) -> "OrderedDict[str, float]":
+def probe_layers(
+    train_features: dict, train_labels, test_features: dict, test_labels, *, kind: str = "linear", **probe_kwargs
+) -> "OrderedDict[str, float]":
     """Fit one probe per layer on ``train_features[layer]`` and return its test accuracy, layer by layer."""
     if not isinstance(train_features, Mapping) or not isinstance(test_features, Mapping):
-        raise TypeError("train_features and test_features must be dicts layer -> [N, D] tensor "
-                        "(what extract_features returns)")
+        raise TypeError(
+            "train_features and test_features must be dicts layer -> [N, D] tensor (what extract_features returns)"
+        )
     missing = [name for name in train_features if name not in test_features]
     if missing:
         raise ValueError(f"test_features lacks the layers {missing}; extract both sets with the same layers")
     n_classes = int(torch.as_tensor(train_labels).max()) + 1
     return OrderedDict(
-        (name, probe_accuracy(fit_probe(train_features[name], train_labels, kind=kind, n_classes=n_classes,
-                                        **probe_kwargs), test_features[name], test_labels))
-        for name in train_features)
+        (
+            name,
+            probe_accuracy(
+                fit_probe(train_features[name], train_labels, kind=kind, n_classes=n_classes, **probe_kwargs),
+                test_features[name],
+                test_labels,
+            ),
+        )
+        for name in train_features
+    )
 
 
 def per_class_indices(labels, k: int, seed: int = 0) -> torch.Tensor:
@@ -375,16 +439,30 @@ def per_class_indices(labels, k: int, seed: int = 0) -> torch.Tensor:
     counts = torch.bincount(labels)
     present = counts[counts > 0]
     if int(present.min()) < k:
-        raise ValueError(f"k={k} examples per class asked, but the smallest class has {int(present.min())}; "
-                         f"use k <= {int(present.min())}")
+        raise ValueError(
+            f"k={k} examples per class asked, but the smallest class has {int(present.min())}; "
+            f"use k <= {int(present.min())}"
+        )
     g = torch.Generator().manual_seed(seed)
-    picks = [idx[torch.randperm(len(idx), generator=g)[:k]]
-             for idx in (torch.nonzero(labels == c).flatten() for c in torch.nonzero(counts).flatten())]
+    picks = [
+        idx[torch.randperm(len(idx), generator=g)[:k]]
+        for idx in (torch.nonzero(labels == c).flatten() for c in torch.nonzero(counts).flatten())
+    ]
     return torch.cat(picks).sort().values
 
 
-def probe_budget(pool_features: dict, pool_labels, test_features: dict, test_labels, labels_per_class: int, *,
-                 draws: int = 5, kind: str = "linear", seed: int = 0, **probe_kwargs) -> "OrderedDict[str, float]":
+def probe_budget(
+    pool_features: dict,
+    pool_labels,
+    test_features: dict,
+    test_labels,
+    labels_per_class: int,
+    *,
+    draws: int = 5,
+    kind: str = "linear",
+    seed: int = 0,
+    **probe_kwargs,
+) -> "OrderedDict[str, float]":
     """Probe accuracy per layer with ``labels_per_class`` labelled examples, averaged over ``draws``
     random draws of those examples from the pool (seeds ``seed, seed + 1, ...``). Features are computed
     once for the whole pool; each draw only indexes them, which is what makes averaging cheap."""
@@ -393,8 +471,14 @@ def probe_budget(pool_features: dict, pool_labels, test_features: dict, test_lab
     total: "OrderedDict[str, float]" = OrderedDict((name, 0.0) for name in pool_features)
     for d in range(draws):
         idx = per_class_indices(pool_labels, labels_per_class, seed=seed + d)
-        accs = probe_layers({n: f[idx] for n, f in pool_features.items()}, pool_labels[idx], test_features,
-                            test_labels, kind=kind, **probe_kwargs)
+        accs = probe_layers(
+            {n: f[idx] for n, f in pool_features.items()},
+            pool_labels[idx],
+            test_features,
+            test_labels,
+            kind=kind,
+            **probe_kwargs,
+        )
         for name, a in accs.items():
             total[name] += a / draws
     return total

@@ -92,7 +92,8 @@ def head_name(model: nn.Module) -> str:
             return name
     raise ValueError(
         f"model ({type(model).__name__}) has no linear head named {' / '.join(HEAD_NAMES)}; wrap the "
-        "backbone first, e.g. tlearn.backbones.Classifier(backbone, n_classes)")
+        "backbone first, e.g. tlearn.backbones.Classifier(backbone, n_classes)"
+    )
 
 
 def backbone_of(model: nn.Module) -> nn.Module:
@@ -218,10 +219,12 @@ def unfreeze_top(model: nn.Module, n_blocks: int) -> None:
     groups = layer_groups(model)
     n_backbone = len(groups) - 1
     if isinstance(n_blocks, bool) or not isinstance(n_blocks, int) or not 0 <= n_blocks <= n_backbone:
-        raise ValueError(f"n_blocks must be an integer in [0, {n_backbone}] (the backbone has {n_backbone} "
-                         f"blocks: {', '.join(n for n, _ in groups[:-1])}), got {n_blocks!r}")
+        raise ValueError(
+            f"n_blocks must be an integer in [0, {n_backbone}] (the backbone has {n_backbone} "
+            f"blocks: {', '.join(n for n, _ in groups[:-1])}), got {n_blocks!r}"
+        )
     freeze(model)
-    for _, params in groups[len(groups) - 1 - n_blocks:]:
+    for _, params in groups[len(groups) - 1 - n_blocks :]:
         unfreeze(params)
 
 
@@ -260,8 +263,10 @@ def param_groups(model: nn.Module, lr: float, *, head_mult: float = 10.0, decay:
         raise ValueError(f"decay must lie in (0, 1] (1 = the same rate for every block), got {decay!r}")
     groups = layer_groups(model)
     n_backbone = len(groups) - 1
-    out = [{"name": name, "params": params, "lr": lr * decay ** (n_backbone - 1 - i)}
-           for i, (name, params) in enumerate(groups[:-1])]
+    out = [
+        {"name": name, "params": params, "lr": lr * decay ** (n_backbone - 1 - i)}
+        for i, (name, params) in enumerate(groups[:-1])
+    ]
     out.append({"name": "head", "params": groups[-1][1], "lr": lr * head_mult})
     return out
 
@@ -274,10 +279,25 @@ def _frozen_batch_norm_stays_in_eval(module: nn.Module, inputs) -> None:
         module.eval()
 
 
-def fine_tune(model: nn.Module, data, *, method: str = "layerwise", lr: float = 1e-3, epochs: int = 10,
-              head_mult: float = 10.0, decay: float = 1.0, trainable_blocks: int | None = None,
-              weight_decay: float = 0.0, batch_size: int = 32, val=None, device: str = "auto", seed: int = 0,
-              progress: bool = True, desc: str | None = None, freeze_bn: bool = False) -> History:
+def fine_tune(
+    model: nn.Module,
+    data,
+    *,
+    method: str = "layerwise",
+    lr: float = 1e-3,
+    epochs: int = 10,
+    head_mult: float = 10.0,
+    decay: float = 1.0,
+    trainable_blocks: int | None = None,
+    weight_decay: float = 0.0,
+    batch_size: int = 32,
+    val=None,
+    device: str = "auto",
+    seed: int = 0,
+    progress: bool = True,
+    desc: str | None = None,
+    freeze_bn: bool = False,
+) -> History:
     """Train ``model`` (pretrained backbone + new head) on ``data`` with one of the strategies above.
 
     ``method``:
@@ -305,19 +325,23 @@ def fine_tune(model: nn.Module, data, *, method: str = "layerwise", lr: float = 
     checks.positive_int("epochs", epochs)
     checks.number("weight_decay", weight_decay, non_negative=True)
     discriminative = method in ("layerwise", "gradual")
-    groups = param_groups(model, lr, head_mult=head_mult if discriminative else 1.0,
-                          decay=decay if discriminative else 1.0)
-    optimizer = torch.optim.Adam([{"params": g["params"], "lr": g["lr"]} for g in groups],
-                                 weight_decay=weight_decay)
+    groups = param_groups(
+        model, lr, head_mult=head_mult if discriminative else 1.0, decay=decay if discriminative else 1.0
+    )
+    optimizer = torch.optim.Adam([{"params": g["params"], "lr": g["lr"]} for g in groups], weight_decay=weight_decay)
     schedule = unfreezing_schedule(len(groups) - 1, epochs) if method == "gradual" else None
     if method == "head":
         if trainable_blocks not in (None, 0):
-            raise ValueError(f"method='head' trains the head alone; got trainable_blocks={trainable_blocks!r} "
-                             "(use method='layerwise' with trainable_blocks to train the top blocks too)")
+            raise ValueError(
+                f"method='head' trains the head alone; got trainable_blocks={trainable_blocks!r} "
+                "(use method='layerwise' with trainable_blocks to train the top blocks too)"
+            )
         trainable_blocks = 0
     if trainable_blocks is not None and schedule is not None:
-        raise ValueError("trainable_blocks cannot be combined with method='gradual', which unfreezes blocks "
-                         "on its own schedule; pass trainable_blocks=None")
+        raise ValueError(
+            "trainable_blocks cannot be combined with method='gradual', which unfreezes blocks "
+            "on its own schedule; pass trainable_blocks=None"
+        )
     unfreeze(model)
     if trainable_blocks is not None:
         unfreeze_top(model, trainable_blocks)
@@ -328,12 +352,25 @@ def fine_tune(model: nn.Module, data, *, method: str = "layerwise", lr: float = 
         if schedule is not None and epoch + 1 < epochs:
             unfreeze_top(model, schedule[epoch + 1])
 
-    handles = [m.register_forward_pre_hook(_frozen_batch_norm_stays_in_eval) for m in model.modules()
-               if freeze_bn and isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    handles = [
+        m.register_forward_pre_hook(_frozen_batch_norm_stays_in_eval)
+        for m in model.modules()
+        if freeze_bn and isinstance(m, nn.modules.batchnorm._BatchNorm)
+    ]
     try:
-        return fit_classifier(model, data, epochs=epochs, optimizer=optimizer, batch_size=batch_size, val=val,
-                              device=device, seed=seed, progress=progress, desc=desc or method,
-                              on_epoch_end=next_stage)
+        return fit_classifier(
+            model,
+            data,
+            epochs=epochs,
+            optimizer=optimizer,
+            batch_size=batch_size,
+            val=val,
+            device=device,
+            seed=seed,
+            progress=progress,
+            desc=desc or method,
+            on_epoch_end=next_stage,
+        )
     finally:
         for handle in handles:
             handle.remove()
@@ -341,9 +378,22 @@ def fine_tune(model: nn.Module, data, *, method: str = "layerwise", lr: float = 
             unfreeze(model)
 
 
-def fine_tune_run(make_model, train, test, *, labels_per_class: int | None = None, method: str = "layerwise",
-                  lr: float = 1e-3, steps: int = 100, min_epochs: int = 1, batch_size: int = 32, seed: int = 0,
-                  inputs: str = "images", device: str = "auto", **kwargs) -> dict:
+def fine_tune_run(
+    make_model,
+    train,
+    test,
+    *,
+    labels_per_class: int | None = None,
+    method: str = "layerwise",
+    lr: float = 1e-3,
+    steps: int = 100,
+    min_epochs: int = 1,
+    batch_size: int = 32,
+    seed: int = 0,
+    inputs: str = "images",
+    device: str = "auto",
+    **kwargs,
+) -> dict:
     """One experiment: ``labels_per_class`` examples of every class from ``train`` (all of it if ``None``),
     a fresh model from ``make_model()``, :func:`fine_tune` for about ``steps`` optimizer steps but at least
     ``min_epochs`` passes over the labelled data, accuracy on ``test``. Counting *steps* rather than epochs
@@ -354,8 +404,10 @@ def fine_tune_run(make_model, train, test, *, labels_per_class: int | None = Non
     :func:`fine_tune`. Returns ``{"accuracy", "seconds", "epochs", "n_train", "history", "model"}``.
     """
     if not callable(make_model):
-        raise TypeError("make_model must be a function returning a fresh model, e.g. "
-                        "lambda: Classifier(load_pretrained('conv4-glyphs'), n_classes)")
+        raise TypeError(
+            "make_model must be a function returning a fresh model, e.g. "
+            "lambda: Classifier(load_pretrained('conv4-glyphs'), n_classes)"
+        )
     checks.positive_int("steps", steps)
     checks.positive_int("min_epochs", min_epochs)
     for pname, data in [("train", train), ("test", test)]:
@@ -368,8 +420,24 @@ def fine_tune_run(make_model, train, test, *, labels_per_class: int | None = Non
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = make_model()
-    history = fine_tune(model, (getattr(train, inputs), train.targets), method=method, lr=lr, epochs=epochs,
-                        batch_size=batch_size, seed=seed, device=device, progress=False, **kwargs)
+    history = fine_tune(
+        model,
+        (getattr(train, inputs), train.targets),
+        method=method,
+        lr=lr,
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        device=device,
+        progress=False,
+        **kwargs,
+    )
     accuracy = evaluate(model, (getattr(test, inputs), test.targets), device=device)
-    return {"accuracy": accuracy, "seconds": history.seconds, "epochs": epochs,
-            "n_train": len(train), "history": history, "model": model}
+    return {
+        "accuracy": accuracy,
+        "seconds": history.seconds,
+        "epochs": epochs,
+        "n_train": len(train),
+        "history": history,
+        "model": model,
+    }

@@ -35,8 +35,9 @@ class ImageNetBackbone(nn.Module):
         return self.backbone((x - self.mean) / self.std)
 
 
-def real_target(name: str = "cifar10", per_class: int = 100, test_per_class: int = 100, image_size: int = 32,
-                seed: int = 0):
+def real_target(
+    name: str = "cifar10", per_class: int = 100, test_per_class: int = 100, image_size: int = 32, seed: int = 0
+):
     """A small labelled subset of a real torchvision dataset as two ImageSets ``(pool, test)``:
     ``per_class`` training images of every class (draw label budgets from it) and ``test_per_class`` test
     images. Downloads once through :func:`tlearn.data.load_real`; offline it fails within seconds with
@@ -51,11 +52,21 @@ def real_target(name: str = "cifar10", per_class: int = 100, test_per_class: int
         ds = load_real(name, train=train, image_size=image_size)
         labels = labels_of(ds)
         g = torch.Generator().manual_seed(seed)
-        picked = torch.cat([idx[torch.randperm(len(idx), generator=g)[:k]]
-                            for idx in (torch.nonzero(labels == c).flatten() for c in torch.unique(labels))])
+        picked = torch.cat(
+            [
+                idx[torch.randperm(len(idx), generator=g)[:k]]
+                for idx in (torch.nonzero(labels == c).flatten() for c in torch.unique(labels))
+            ]
+        )
         picked = picked.sort().values
         images = torch.stack([ds[int(i)][0] for i in picked])
         images = images.repeat(1, 3, 1, 1) if images.shape[1] == 1 else images
-        out.append(ImageSet(images, labels[picked], classes=list(getattr(ds, "classes", [])) or None,
-                            name=f"{name} ({'train' if train else 'test'} subset)"))
+        out.append(
+            ImageSet(
+                images,
+                labels[picked],
+                classes=list(getattr(ds, "classes", [])) or None,
+                name=f"{name} ({'train' if train else 'test'} subset)",
+            )
+        )
     return out[0], out[1]

@@ -63,19 +63,22 @@ SPECS = {
         "architecture": "Conv4",
         "config": {"in_channels": 1, "hidden": 64, "image_size": 28},
         "input": "images",
-        "training": {"epochs": 25, "lr": 2e-3, "batch_size": 128, "weight_decay": 0.0, "seed": 0,
-                     "augment": True},
+        "training": {"epochs": 25, "lr": 2e-3, "batch_size": 128, "weight_decay": 0.0, "seed": 0, "augment": True},
     },
     "gru-glyphs": {
         "architecture": "GRUEncoder",
         "config": {"input_size": 3, "hidden_size": 128, "num_layers": 1, "pool": "last"},
         "input": "trajectories",
-        "training": {"epochs": 24, "lr": 3e-3, "batch_size": 128, "weight_decay": 0.0, "seed": 0,
-                     "augment": False},
+        "training": {"epochs": 24, "lr": 3e-3, "batch_size": 128, "weight_decay": 0.0, "seed": 0, "augment": False},
     },
 }
-DATA = {"dataset": "glyphs", "split": "background", "seed": 0, "train_drawers": list(range(15)),
-        "test_drawers": list(range(15, 20))}
+DATA = {
+    "dataset": "glyphs",
+    "split": "background",
+    "seed": 0,
+    "train_drawers": list(range(15)),
+    "test_drawers": list(range(15, 20)),
+}
 
 
 class WeightFileError(ValueError):
@@ -137,8 +140,9 @@ def augment_images(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     angle, scale, shear = uniform(-0.2, 0.2), uniform(0.75, 1.1), uniform(-0.15, 0.15)
     shift = torch.stack([uniform(-0.11, 0.11), uniform(-0.11, 0.11)], 1)
     cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
-    theta = torch.stack([torch.stack([cos, -sin + shear, shift[:, 0]], 1),
-                         torch.stack([sin, cos, shift[:, 1]], 1)], 1)  # output -> input sampling map
+    theta = torch.stack(
+        [torch.stack([cos, -sin + shear, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1
+    )  # output -> input sampling map
     grid = F.affine_grid(theta.to(x.dtype), list(x.shape), align_corners=False)
     x = F.grid_sample(x, grid.to(x.device), padding_mode="zeros", align_corners=False)
     thick = (torch.rand(B, generator=generator) < 1 / 3).to(x.device)
@@ -173,15 +177,32 @@ def cosine(p: float) -> float:
     return 0.5 * (1 + math.cos(math.pi * p))
 
 
-def _train(model: nn.Module, X: torch.Tensor, y: torch.Tensor, training: dict, augment: bool,
-           device: str, progress: bool, desc: str) -> float:
+def _train(
+    model: nn.Module,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    training: dict,
+    augment: bool,
+    device: str,
+    progress: bool,
+    desc: str,
+) -> float:
     """Adam with a cosine-annealed learning rate through :func:`tlearn.train.fit`, optional augmentation;
     returns the accuracy on the (augmented) batches of the last epoch."""
     per_epoch = steps_per_epoch(len(X), training["batch_size"])
     batches = shuffled_batches(X, y, batch_size=training["batch_size"], seed=training["seed"])
-    history = fit(Pretraining(model, augment, seed=training["seed"]), batches, training["epochs"] * per_epoch,
-                  lr=training["lr"], weight_decay=training["weight_decay"], lr_schedule=cosine, device=device,
-                  seed=training["seed"], progress=progress, desc=desc)
+    history = fit(
+        Pretraining(model, augment, seed=training["seed"]),
+        batches,
+        training["epochs"] * per_epoch,
+        lr=training["lr"],
+        weight_decay=training["weight_decay"],
+        lr_schedule=cosine,
+        device=device,
+        seed=training["seed"],
+        progress=progress,
+        desc=desc,
+    )
     return sum(history["correct"][-per_epoch:]) / len(X)
 
 
@@ -222,8 +243,15 @@ def _as_model(name: str, backbone: nn.Module) -> nn.Module:
     return TrajectoryEncoder(backbone) if _spec(name)["input"] == "trajectories" else backbone
 
 
-def pretrain(name: str, *, directory: str | Path | None = None, epochs: int | None = None,
-             n_alphabets: int | None = None, progress: bool = True, device: str = "auto") -> dict:
+def pretrain(
+    name: str,
+    *,
+    directory: str | Path | None = None,
+    epochs: int | None = None,
+    n_alphabets: int | None = None,
+    progress: bool = True,
+    device: str = "auto",
+) -> dict:
     """Train backbone ``name`` on the Glyphs background set and save ``<name>.pt`` + ``<name>.json``.
 
     ``epochs`` and ``n_alphabets`` override the shipped settings (for a quick check); the JSON records
@@ -256,14 +284,27 @@ def pretrain(name: str, *, directory: str | Path | None = None, epochs: int | No
         "input": spec["input"],
         "out_features": backbone.out_features,
         "parameters": sum(p.numel() for p in backbone.parameters()),
-        "source_task": {**DATA, "n_alphabets": n_alphabets or "all", "n_classes": n_classes,
-                        "n_train": len(y), "n_test": len(y_test)},
-        "training": {**training, "optimizer": "Adam, cosine-annealed learning rate",
-                     "loss": "cross-entropy over the source classes",
-                     "seconds": round(seconds, 1), "cpu_seconds": round(cpu_seconds, 1),
-                     "threads": torch.get_num_threads(), "device": str(next(model.parameters()).device)},
-        "accuracy": {"train_last_epoch": round(train_acc, 4),
-                     "held_out_drawers": round(test_acc, 4), "chance": round(1 / n_classes, 4)},
+        "source_task": {
+            **DATA,
+            "n_alphabets": n_alphabets or "all",
+            "n_classes": n_classes,
+            "n_train": len(y),
+            "n_test": len(y_test),
+        },
+        "training": {
+            **training,
+            "optimizer": "Adam, cosine-annealed learning rate",
+            "loss": "cross-entropy over the source classes",
+            "seconds": round(seconds, 1),
+            "cpu_seconds": round(cpu_seconds, 1),
+            "threads": torch.get_num_threads(),
+            "device": str(next(model.parameters()).device),
+        },
+        "accuracy": {
+            "train_last_epoch": round(train_acc, 4),
+            "held_out_drawers": round(test_acc, 4),
+            "chance": round(1 / n_classes, 4),
+        },
         "made_by": f"python -m tlearn.pretrain {name}",
         "versions": {"torch": torch.__version__, "python": platform.python_version()},
     }
@@ -295,8 +336,9 @@ def read_metadata(name: str, directory: str | Path | None = None) -> dict:
     return meta
 
 
-def load_pretrained(name: str, *, directory: str | Path | None = None, train_if_missing: bool = False,
-                    progress: bool = True) -> nn.Module:
+def load_pretrained(
+    name: str, *, directory: str | Path | None = None, train_if_missing: bool = False, progress: bool = True
+) -> nn.Module:
     """The pretrained backbone ``name``, verified: checksum, ``weights_only`` load, config, strict keys.
 
     A missing file raises ``FileNotFoundError`` naming ``make pretrain``, unless ``train_if_missing``:
@@ -307,8 +349,10 @@ def load_pretrained(name: str, *, directory: str | Path | None = None, train_if_
     if not pt_path.exists() or not meta_path.exists():
         if not train_if_missing:
             missing = pt_path if not pt_path.exists() else meta_path
-            raise FileNotFoundError(f"pretrained backbone {name!r} not found ({missing} is missing); {fix}, "
-                                    "or pass train_if_missing=True to train it now")
+            raise FileNotFoundError(
+                f"pretrained backbone {name!r} not found ({missing} is missing); {fix}, "
+                "or pass train_if_missing=True to train it now"
+            )
         print(f"{pt_path.name} is missing: pretraining {name} now (a few minutes on a CPU)")
         pretrain(name, directory=pt_path.parent, progress=progress)
     meta = read_metadata(name, directory)
@@ -316,25 +360,30 @@ def load_pretrained(name: str, *, directory: str | Path | None = None, train_if_
     if actual != meta["sha256"]:
         raise WeightFileError(
             f"{pt_path} has SHA-256 {actual[:16]}..., but {meta_path.name} records {str(meta['sha256'])[:16]}...: "
-            f"the file is corrupt or was modified; {fix}")
+            f"the file is corrupt or was modified; {fix}"
+        )
     spec = _spec(name)
     if meta["architecture"] != spec["architecture"] or meta["config"] != spec["config"]:
         raise WeightFileError(
             f"{meta_path} describes a {meta['architecture']} with config {meta['config']}, but this version of "
-            f"tlearn builds {name} as a {spec['architecture']} with config {spec['config']}; {fix}")
+            f"tlearn builds {name} as a {spec['architecture']} with config {spec['config']}; {fix}"
+        )
     try:
         state = torch.load(pt_path, map_location="cpu", weights_only=True)
     except Exception as err:  # unpickling refused or a torn archive
-        raise WeightFileError(f"{pt_path} could not be loaded as plain tensors ({type(err).__name__}: "
-                              f"{str(err).splitlines()[0][:200]}); {fix}") from err
+        raise WeightFileError(
+            f"{pt_path} could not be loaded as plain tensors ({type(err).__name__}: "
+            f"{str(err).splitlines()[0][:200]}); {fix}"
+        ) from err
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise WeightFileError(f"{pt_path} does not hold a state_dict of tensors; {fix}")
     backbone = build_backbone(name, meta["config"])
     try:
         backbone.load_state_dict(state, strict=True)
     except RuntimeError as err:
-        raise WeightFileError(f"{pt_path} does not fit a {spec['architecture']}{spec['config']}: "
-                              f"{str(err).splitlines()[0][:300]}; {fix}") from err
+        raise WeightFileError(
+            f"{pt_path} does not fit a {spec['architecture']}{spec['config']}: {str(err).splitlines()[0][:300]}; {fix}"
+        ) from err
     return backbone
 
 
@@ -358,14 +407,18 @@ def main(argv=None) -> int:
         if args.check:
             load_pretrained(name, directory=args.directory)
             meta = read_metadata(name, directory=args.directory)
-            print(f"{name}: ok, sha256 {meta['sha256'][:16]}..., held-out accuracy "
-                  f"{meta['accuracy']['held_out_drawers']:.3f}")
+            print(
+                f"{name}: ok, sha256 {meta['sha256'][:16]}..., held-out accuracy "
+                f"{meta['accuracy']['held_out_drawers']:.3f}"
+            )
             continue
         meta = pretrain(name, directory=args.directory, epochs=args.epochs, n_alphabets=args.alphabets)
         accuracy = meta["accuracy"]
-        print(f"{name}: {meta['parameters']:,} parameters, {meta['bytes'] / 1e6:.2f} MB, "
-              f"{meta['training']['seconds']:.0f} s, held-out-drawer accuracy {accuracy['held_out_drawers']:.3f} "
-              f"(chance {accuracy['chance']:.4f}) -> {weight_paths(name, args.directory)[0]}")
+        print(
+            f"{name}: {meta['parameters']:,} parameters, {meta['bytes'] / 1e6:.2f} MB, "
+            f"{meta['training']['seconds']:.0f} s, held-out-drawer accuracy {accuracy['held_out_drawers']:.3f} "
+            f"(chance {accuracy['chance']:.4f}) -> {weight_paths(name, args.directory)[0]}"
+        )
     return 0
 
 

@@ -55,8 +55,10 @@ class Estimate:
 def _values(values) -> torch.Tensor:
     x = torch.as_tensor(values, dtype=torch.float64).flatten()
     if len(x) < 2:
-        raise ValueError(f"values needs at least 2 measurements for an interval, got {len(x)}; with one "
-                         "accuracy on n test examples use from_accuracy(accuracy, n)")
+        raise ValueError(
+            f"values needs at least 2 measurements for an interval, got {len(x)}; with one "
+            "accuracy on n test examples use from_accuracy(accuracy, n)"
+        )
     if not bool(torch.isfinite(x).all()):
         raise ValueError("values contains NaN or infinite numbers")
     return x
@@ -89,7 +91,7 @@ def wilson_interval_95(accuracy: float, n: int) -> tuple[float, float]:
     """The 95% Wilson score interval ``(low, high)`` of an accuracy measured on ``n`` test examples."""
     p = checks.fraction("accuracy", accuracy)
     n = checks.positive_int("n", n)
-    z2 = Z_95 ** 2
+    z2 = Z_95**2
     centre = (p + z2 / (2 * n)) / (1 + z2 / n)
     half = Z_95 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
     return min(p, max(0.0, centre - half)), max(p, min(1.0, centre + half))  # rounding never leaves p out

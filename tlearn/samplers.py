@@ -108,8 +108,15 @@ class Episode:
                 t = t.pin_memory()
             return t.to(device, non_blocking=non_blocking)
 
-        return Episode(move(self.support), move(self.support_labels), move(self.query), move(self.query_labels),
-                       self.classes, self.support_index, self.query_index)
+        return Episode(
+            move(self.support),
+            move(self.support_labels),
+            move(self.query),
+            move(self.query_labels),
+            self.classes,
+            self.support_index,
+            self.query_index,
+        )
 
 
 class EpisodeSampler:
@@ -122,8 +129,18 @@ class EpisodeSampler:
       own ``.groups`` (Glyphs: the alphabet of each character).
     """
 
-    def __init__(self, dataset, n_way: int, k_shot: int, q_query: int, n_episodes: int = 100, seed: int = 0,
-                 fixed: bool = False, within_groups: bool = False, groups=None):
+    def __init__(
+        self,
+        dataset,
+        n_way: int,
+        k_shot: int,
+        q_query: int,
+        n_episodes: int = 100,
+        seed: int = 0,
+        fixed: bool = False,
+        within_groups: bool = False,
+        groups=None,
+    ):
         self.dataset = dataset
         self.n_way = _check_size("n_way", n_way)
         self.k_shot = _check_size("k_shot", k_shot)
@@ -144,23 +161,28 @@ class EpisodeSampler:
             )
         order = torch.argsort(labels, stable=True)
         bounds = torch.cumsum(counts, 0)
-        self._members = {int(c): order[int(b - n):int(b)] for c, n, b in zip(classes, counts, bounds)}
+        self._members = {int(c): order[int(b - n) : int(b)] for c, n, b in zip(classes, counts, bounds)}
         self._pools = [usable]
         if within_groups:
             if groups is None:
                 groups = getattr(dataset, "groups", None)
             if groups is None:
-                raise ValueError("within_groups=True needs groups: pass groups= (the group id of each class) "
-                                 "or use a dataset with a .groups attribute, such as Glyphs")
+                raise ValueError(
+                    "within_groups=True needs groups: pass groups= (the group id of each class) "
+                    "or use a dataset with a .groups attribute, such as Glyphs"
+                )
             groups = torch.as_tensor(groups, dtype=torch.long)
             if len(groups) <= int(usable.max()):
-                raise ValueError(f"groups must give a group to every class id (need {int(usable.max()) + 1}), "
-                                 f"got {len(groups)}")
+                raise ValueError(
+                    f"groups must give a group to every class id (need {int(usable.max()) + 1}), got {len(groups)}"
+                )
             self._pools = [usable[groups[usable] == gid] for gid in torch.unique(groups[usable])]
             self._pools = [p for p in self._pools if len(p) >= self.n_way]
             if not self._pools:
-                raise ValueError(f"no group has n_way={n_way} classes with {per_class} samples each; "
-                                 "lower n_way or set within_groups=False")
+                raise ValueError(
+                    f"no group has n_way={n_way} classes with {per_class} samples each; "
+                    "lower n_way or set within_groups=False"
+                )
         self._generator = torch.Generator().manual_seed(seed)
         self._fixed = [self._draw(self._generator) for _ in range(n_episodes)] if fixed else None
 
@@ -172,7 +194,7 @@ class EpisodeSampler:
             members = self._members[c]
             picked = members[torch.randperm(len(members), generator=g)[: self.k_shot + self.q_query]]
             support.append(picked[: self.k_shot])
-            query.append(picked[self.k_shot:])
+            query.append(picked[self.k_shot :])
         return classes, torch.cat(support), torch.cat(query)
 
     def indices(self):
@@ -185,16 +207,25 @@ class EpisodeSampler:
         support_labels = torch.arange(n).repeat_interleave(k)
         query_labels = torch.arange(n).repeat_interleave(q)
         for classes, s_idx, q_idx in self.indices():
-            yield Episode(fetch(self.dataset, s_idx), support_labels, fetch(self.dataset, q_idx), query_labels,
-                          classes, s_idx, q_idx)
+            yield Episode(
+                fetch(self.dataset, s_idx),
+                support_labels,
+                fetch(self.dataset, q_idx),
+                query_labels,
+                classes,
+                s_idx,
+                q_idx,
+            )
 
     def __len__(self) -> int:
         return self.n_episodes
 
     def __repr__(self) -> str:
         mode = "fixed" if self.fixed else "random"
-        return (f"EpisodeSampler({self.n_way}-way {self.k_shot}-shot {self.q_query}-query, "
-                f"{self.n_episodes} {mode} episodes{', within groups' if self.within_groups else ''})")
+        return (
+            f"EpisodeSampler({self.n_way}-way {self.k_shot}-shot {self.q_query}-query, "
+            f"{self.n_episodes} {mode} episodes{', within groups' if self.within_groups else ''})"
+        )
 
 
 # --- pairs ---------------------------------------------------------------------------------------------
@@ -270,8 +301,10 @@ class DomainBatches:
         if len(self.xs) == 0 or len(self.xt) == 0:
             raise ValueError(f"source and target must be non-empty, got {len(self.xs)} and {len(self.xt)} samples")
         if self.xs.shape[1:] != self.xt.shape[1:]:
-            raise ValueError(f"source and target inputs must have the same shape per sample, got "
-                             f"{list(self.xs.shape[1:])} and {list(self.xt.shape[1:])} (grey vs colour? use to_rgb())")
+            raise ValueError(
+                f"source and target inputs must have the same shape per sample, got "
+                f"{list(self.xs.shape[1:])} and {list(self.xt.shape[1:])} (grey vs colour? use to_rgb())"
+            )
         self.batch_size = _check_size("batch_size", batch_size)
         self.n_steps = _check_size("n_steps", n_steps)
         self._generator = torch.Generator().manual_seed(seed)
@@ -280,7 +313,7 @@ class DomainBatches:
         while True:
             perm = torch.randperm(n, generator=self._generator)
             for start in range(0, n - self.batch_size + 1 if n >= self.batch_size else 1, self.batch_size):
-                yield perm[start:start + self.batch_size]
+                yield perm[start : start + self.batch_size]
 
     def __iter__(self):
         src, tgt = self._stream(len(self.xs)), self._stream(len(self.xt))

@@ -96,7 +96,7 @@ def batches(n: int, batch_size: int, shuffle: bool, generator: torch.Generator |
     """Index batches of one pass over ``n`` items."""
     order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
     for start in range(0, n, batch_size):
-        yield order[start:start + batch_size]
+        yield order[start : start + batch_size]
 
 
 def shuffled_batches(*tensors: torch.Tensor, batch_size: int, seed: int = 0, epochs: int | None = None):
@@ -148,7 +148,7 @@ class History(dict):
     def per_epoch(self, key: str, steps_per_epoch: int) -> list[float]:
         """Means of consecutive blocks of ``steps_per_epoch`` values: per-step logs as per-epoch curves."""
         values = self[key]
-        return [float(np.mean(values[i:i + steps_per_epoch])) for i in range(0, len(values), steps_per_epoch)]
+        return [float(np.mean(values[i : i + steps_per_epoch])) for i in range(0, len(values), steps_per_epoch)]
 
 
 class Method(nn.Module):
@@ -192,10 +192,22 @@ def _scalar(value) -> float:
     return float(value.detach()) if isinstance(value, torch.Tensor) else float(value)
 
 
-def fit(method: nn.Module, batches: Iterable, steps: int, *, lr: float = 1e-3,
-        optimizer: torch.optim.Optimizer | None = None, lr_schedule: Callable[[float], float] | None = None,
-        weight_decay: float = 0.0, device="auto", seed: int = 0, progress: bool = True, desc: str | None = None,
-        hook: Callable[[int, float], dict | None] | None = None, grad_clip: float | None = None) -> History:
+def fit(
+    method: nn.Module,
+    batches: Iterable,
+    steps: int,
+    *,
+    lr: float = 1e-3,
+    optimizer: torch.optim.Optimizer | None = None,
+    lr_schedule: Callable[[float], float] | None = None,
+    weight_decay: float = 0.0,
+    device="auto",
+    seed: int = 0,
+    progress: bool = True,
+    desc: str | None = None,
+    hook: Callable[[int, float], dict | None] | None = None,
+    grad_clip: float | None = None,
+) -> History:
     """Train ``method`` for ``steps`` optimiser steps on ``batches``; returns the :class:`History`.
 
     - ``method``: a :class:`Method` (anything with ``.loss(batch, progress)`` and ``.parameters()``).
@@ -219,8 +231,10 @@ def fit(method: nn.Module, batches: Iterable, steps: int, *, lr: float = 1e-3,
     if optimizer is None:
         params = list(method.parameters())
         if not any(p.requires_grad for p in params):
-            raise ValueError("the model has no trainable parameters (everything is frozen); unfreeze a part "
-                             "of it (tlearn.finetune.unfreeze) or pass a model with trainable parameters")
+            raise ValueError(
+                "the model has no trainable parameters (everything is frozen); unfreeze a part "
+                "of it (tlearn.finetune.unfreeze) or pass a model with trainable parameters"
+            )
         optimizer = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
     base_rates = [group["lr"] for group in optimizer.param_groups]
     non_blocking = dev.type == "cuda"
@@ -275,10 +289,22 @@ class Classification(Method):
         return F.cross_entropy(logits, y), {"train_acc": (logits.argmax(1) == y).float().mean()}
 
 
-def fit_classifier(model: nn.Module, data, *, epochs: int = 10, lr: float = 1e-3, batch_size: int = 64,
-                   optimizer: torch.optim.Optimizer | None = None, val=None, device="auto", seed: int = 0,
-                   progress: bool = True, desc: str | None = None, weight_decay: float = 0.0,
-                   on_epoch_end=None) -> History:
+def fit_classifier(
+    model: nn.Module,
+    data,
+    *,
+    epochs: int = 10,
+    lr: float = 1e-3,
+    batch_size: int = 64,
+    optimizer: torch.optim.Optimizer | None = None,
+    val=None,
+    device="auto",
+    seed: int = 0,
+    progress: bool = True,
+    desc: str | None = None,
+    weight_decay: float = 0.0,
+    on_epoch_end=None,
+) -> History:
     """Supervised training for ``epochs`` shuffled passes over ``data``: :class:`Classification` run by
     :func:`fit`. ``on_epoch_end(epoch, model)`` runs after each epoch (e.g. to unfreeze a block); with
     ``val``, the accuracy on it is logged as ``val_acc`` once per epoch. Per-step ``loss`` and
@@ -301,9 +327,19 @@ def fit_classifier(model: nn.Module, data, *, epochs: int = 10, lr: float = 1e-3
             on_epoch_end(epoch, model)
         return logs
 
-    history = fit(Classification(model), shuffled_batches(X, y, batch_size=batch_size, seed=seed),
-                  epochs * per_epoch, lr=lr, optimizer=optimizer, weight_decay=weight_decay, device=device,
-                  seed=seed, progress=progress, desc=desc or "steps", hook=hook)
+    history = fit(
+        Classification(model),
+        shuffled_batches(X, y, batch_size=batch_size, seed=seed),
+        epochs * per_epoch,
+        lr=lr,
+        optimizer=optimizer,
+        weight_decay=weight_decay,
+        device=device,
+        seed=seed,
+        progress=progress,
+        desc=desc or "steps",
+        hook=hook,
+    )
     history.steps_per_epoch = per_epoch
     return history
 
@@ -314,7 +350,7 @@ def predict(model: nn.Module, data, batch_size: int = 256, device="auto") -> tor
     X = data if isinstance(data, torch.Tensor) else as_tensors(data)[0]
     device = get_device(device)
     model.to(device).eval()
-    out = [model(X[i:i + batch_size].to(device)).cpu() for i in range(0, len(X), batch_size)]
+    out = [model(X[i : i + batch_size].to(device)).cpu() for i in range(0, len(X), batch_size)]
     return torch.cat(out) if out else torch.empty(0)
 
 

@@ -34,8 +34,10 @@ def badge_line(notebook: str | None = None, root: Path = ROOT) -> str:
     # the badges after it would show as text, not as images
     if notebook is None:
         return f"{binder} {MARK}"
-    colab = (f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-             f"(https://colab.research.google.com/github/{repo}/blob/{branch}/notebooks/{notebook})")
+    colab = (
+        f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+        f"(https://colab.research.google.com/github/{repo}/blob/{branch}/notebooks/{notebook})"
+    )
     return f"{binder} {colab} {MARK}"
 
 

@@ -28,8 +28,9 @@ def execute(notebook: str | Path, out_dir: str | Path, timeout: int = 900) -> di
     start = time.perf_counter()
     error = None
     try:
-        NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                       resources={"metadata": {"path": str(notebook.parent)}}).execute()
+        NotebookClient(
+            nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(notebook.parent)}}
+        ).execute()
     except Exception as err:  # keep the partial notebook for inspection, then report the failure
         error = f"{type(err).__name__}: {str(err).strip().splitlines()[-1] if str(err).strip() else ''}"
     seconds = time.perf_counter() - start
@@ -48,12 +49,21 @@ def execute(notebook: str | Path, out_dir: str | Path, timeout: int = 900) -> di
 
 def run_isolated(notebook: str | Path, out_dir: str | Path) -> dict:
     """:func:`execute` in a child process, so that memory is measured per notebook."""
-    proc = subprocess.run([sys.executable, "-m", "tools.report", "--one", str(Path(out_dir).resolve()),
-                           str(Path(notebook).resolve())], capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tools.report", "--one", str(Path(out_dir).resolve()), str(Path(notebook).resolve())],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or not lines:
-        return {"notebook": Path(notebook).name, "seconds": float("nan"), "peak_mb": float("nan"),
-                "tables": [], "error": proc.stderr.strip()[-2000:] or f"exit {proc.returncode}"}
+        return {
+            "notebook": Path(notebook).name,
+            "seconds": float("nan"),
+            "peak_mb": float("nan"),
+            "tables": [],
+            "error": proc.stderr.strip()[-2000:] or f"exit {proc.returncode}",
+        }
     return json.loads(lines[-1])
 
 

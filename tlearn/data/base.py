@@ -52,8 +52,7 @@ class ImageSet(Dataset):
         self.targets = self.targets.long()
         if self.targets.shape != (len(self.images),):
             raise ValueError(
-                f"targets must have shape [{len(self.images)}] (one label per image), "
-                f"got {tuple(self.targets.shape)}"
+                f"targets must have shape [{len(self.images)}] (one label per image), got {tuple(self.targets.shape)}"
             )
         if len(self.targets) and self.targets.min() < 0:
             raise ValueError("targets must be non-negative class ids")

@@ -57,10 +57,14 @@ class CalibrationRow:
         return None if self.published is None else self.accuracy.mean - self.published
 
     def as_dict(self) -> dict:
-        return {"protocol": f"{self.n_way}-way {self.k_shot}-shot", "measured": round(100 * self.accuracy.mean, 1),
-                "low": round(100 * self.accuracy.low, 1), "high": round(100 * self.accuracy.high, 1),
-                "omniglot": None if self.published is None else round(100 * self.published, 1),
-                "gap": None if self.gap is None else round(100 * self.gap, 1)}
+        return {
+            "protocol": f"{self.n_way}-way {self.k_shot}-shot",
+            "measured": round(100 * self.accuracy.mean, 1),
+            "low": round(100 * self.accuracy.low, 1),
+            "high": round(100 * self.accuracy.high, 1),
+            "omniglot": None if self.published is None else round(100 * self.published, 1),
+            "gap": None if self.gap is None else round(100 * self.gap, 1),
+        }
 
 
 def _flat_images(dataset) -> torch.Tensor:
@@ -82,7 +86,7 @@ def pixel_nn_accuracy(images: torch.Tensor, sampler, chunk: int = 100) -> list[f
     episodes = list(sampler.indices())
     accs = []
     for start in range(0, len(episodes), chunk):
-        part = episodes[start:start + chunk]
+        part = episodes[start : start + chunk]
         s_idx = torch.stack([s for _, s, _ in part])  # [E, N*K]
         q_idx = torch.stack([qi for _, _, qi in part])  # [E, N*Q]
         d = torch.cdist(X[q_idx], X[s_idx])  # ||x_q - x_s||_2 for every query/support pair of each episode
@@ -91,8 +95,9 @@ def pixel_nn_accuracy(images: torch.Tensor, sampler, chunk: int = 100) -> list[f
     return accs
 
 
-def pixel_nn_calibration(dataset, protocols=PROTOCOLS, n_episodes: int = 1000, q_query: int = 5,
-                         seed: int = 0, within_groups: bool = False) -> list[CalibrationRow]:
+def pixel_nn_calibration(
+    dataset, protocols=PROTOCOLS, n_episodes: int = 1000, q_query: int = 5, seed: int = 0, within_groups: bool = False
+) -> list[CalibrationRow]:
     """Pixel nearest neighbour on ``dataset`` under Vinyals' protocol, one row per ``(n_way, k_shot)``.
 
     ``dataset`` is any labelled image set (Glyphs' evaluation split, real Omniglot's evaluation set, an
@@ -109,13 +114,22 @@ def pixel_nn_calibration(dataset, protocols=PROTOCOLS, n_episodes: int = 1000, q
     X = _flat_images(dataset)
     rows = []
     for n_way, k_shot in protocols:
-        sampler = EpisodeSampler(dataset, n_way, k_shot, q_query, n_episodes=n_episodes, seed=seed, fixed=True,
-                                 within_groups=within_groups)
+        sampler = EpisodeSampler(
+            dataset, n_way, k_shot, q_query, n_episodes=n_episodes, seed=seed, fixed=True, within_groups=within_groups
+        )
         values = pixel_nn_accuracy(X, sampler)
-        protocol = (f"pixel 1-NN, {n_way}-way {k_shot}-shot {q_query}-query, {n_episodes} fixed episodes "
-                    f"(seed {seed}), classes {'within one group' if within_groups else 'across groups'}")
-        rows.append(CalibrationRow(n_way, k_shot, from_values(values, protocol=protocol),
-                                   None if within_groups else PUBLISHED.get((n_way, k_shot))))
+        protocol = (
+            f"pixel 1-NN, {n_way}-way {k_shot}-shot {q_query}-query, {n_episodes} fixed episodes "
+            f"(seed {seed}), classes {'within one group' if within_groups else 'across groups'}"
+        )
+        rows.append(
+            CalibrationRow(
+                n_way,
+                k_shot,
+                from_values(values, protocol=protocol),
+                None if within_groups else PUBLISHED.get((n_way, k_shot)),
+            )
+        )
     return rows
 
 
@@ -126,6 +140,7 @@ def calibration_table(rows: list[CalibrationRow]) -> str:
         d = r.as_dict()
         published = "" if d["omniglot"] is None else f"{d['omniglot']:.1f}"
         gap = "" if d["gap"] is None else f"{d['gap']:+.1f}"
-        lines.append(f"{d['protocol']:<15}{d['measured']:>10.1f}{d['low']:>8.1f}-{d['high']:<6.1f}"
-                     f"{published:>10}{gap:>7}")
+        lines.append(
+            f"{d['protocol']:<15}{d['measured']:>10.1f}{d['low']:>8.1f}-{d['high']:<6.1f}{published:>10}{gap:>7}"
+        )
     return "\n".join(lines)

@@ -36,9 +36,19 @@ from .base import ImageSet
 
 DIGIT_CLASSES = [str(d) for d in range(10)]
 FONT_FILES = (
-    "DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-Oblique.ttf", "DejaVuSansMono.ttf",
-    "DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf", "DejaVuSerif-Italic.ttf", "STIXGeneral.ttf",
-    "STIXGeneralBol.ttf", "STIXGeneralItalic.ttf", "cmr10.ttf", "cmss10.ttf", "cmtt10.ttf",
+    "DejaVuSans.ttf",
+    "DejaVuSans-Bold.ttf",
+    "DejaVuSans-Oblique.ttf",
+    "DejaVuSansMono.ttf",
+    "DejaVuSerif.ttf",
+    "DejaVuSerif-Bold.ttf",
+    "DejaVuSerif-Italic.ttf",
+    "STIXGeneral.ttf",
+    "STIXGeneralBol.ttf",
+    "STIXGeneralItalic.ttf",
+    "cmr10.ttf",
+    "cmss10.ttf",
+    "cmtt10.ttf",
 )
 _TEMPLATE = 64  # digit outlines are rasterised once per font at this size, then warped per sample
 
@@ -65,7 +75,8 @@ def digit_templates() -> torch.Tensor:
             scale = 0.7 / max(hi - lo)  # the digit's height fills 70% of the template
             centre = (lo + hi) / 2
             path = path.transformed(
-                matplotlib.transforms.Affine2D().translate(*-centre).scale(scale).translate(0.5, 0.5))
+                matplotlib.transforms.Affine2D().translate(*-centre).scale(scale).translate(0.5, 0.5)
+            )
             # even-odd rule: a point is ink if it lies inside an odd number of outlines (holes of 0, 6, 8, 9)
             inside = np.zeros(len(grid), dtype=bool)
             for polygon in path.to_polygons(closed_only=True):
@@ -83,8 +94,7 @@ def _random_affine(n: int, g: torch.Generator, rotation: float, scale: tuple, sh
     t = (torch.rand(n, 2, generator=g) * 2 - 1) * shift
     cos, sin = torch.cos(angle), torch.sin(angle)
     # affine_grid maps output coords to input coords, so use the inverse scale
-    theta = torch.stack([torch.stack([cos, -sin + shear, t[:, 0]], -1),
-                         torch.stack([sin, cos, t[:, 1]], -1)], 1)
+    theta = torch.stack([torch.stack([cos, -sin + shear, t[:, 0]], -1), torch.stack([sin, cos, t[:, 1]], -1)], 1)
     theta[:, :, :2] /= s[:, None, None]
     return theta
 
@@ -94,8 +104,9 @@ def _check_n(n, name="n"):
         raise ValueError(f"{name} must be a positive integer, got {n!r}")
 
 
-def syn_digits(n: int = 5000, image_size: int = 28, seed: int = 0, color: bool = False,
-               clutter: float = 0.0) -> ImageSet:
+def syn_digits(
+    n: int = 5000, image_size: int = 28, seed: int = 0, color: bool = False, clutter: float = 0.0
+) -> ImageSet:
     """Digits rendered from fonts with random size, rotation, position and thickness.
 
     ``color=True`` gives 3-channel images with a random foreground and background colour; ``clutter``
@@ -113,8 +124,9 @@ def syn_digits(n: int = 5000, image_size: int = 28, seed: int = 0, color: bool =
     base = templates[fonts, labels][:, None]  # [n, 1, 64, 64]
     bolder = F.max_pool2d(base, 5, 1, 2)
     thinner = -F.max_pool2d(-base, 3, 1, 1)
-    base = torch.where(thickness[:, None, None, None] > 0, bolder,
-                       torch.where(thickness[:, None, None, None] < 0, thinner, base))
+    base = torch.where(
+        thickness[:, None, None, None] > 0, bolder, torch.where(thickness[:, None, None, None] < 0, thinner, base)
+    )
     theta = _random_affine(n, g, rotation=15, scale=(0.75, 1.15), shift=0.15)
     # warp at twice the size, then average 2x2 blocks: thin strokes stay visible instead of aliasing away
     grid = F.affine_grid(theta, (n, 1, 2 * image_size, 2 * image_size), align_corners=False)
@@ -159,9 +171,25 @@ def hand_digits(image_size: int = 28) -> ImageSet:
 # shepp_logan_phantom), duplicates (cat is chelsea; the right view of stereo_motorcycle repeats the left),
 # lfw_subset (25x25 faces, smaller than a patch), and the 3-D and large images that need a download.
 TEXTURE_PHOTOS = (
-    "astronaut", "brick", "camera", "cell", "chelsea", "clock", "coffee", "coins", "grass", "gravel",
-    "hubble_deep_field", "immunohistochemistry", "microaneurysms", "moon", "stereo_motorcycle", "page",
-    "retina", "rocket", "text",
+    "astronaut",
+    "brick",
+    "camera",
+    "cell",
+    "chelsea",
+    "clock",
+    "coffee",
+    "coins",
+    "grass",
+    "gravel",
+    "hubble_deep_field",
+    "immunohistochemistry",
+    "microaneurysms",
+    "moon",
+    "stereo_motorcycle",
+    "page",
+    "retina",
+    "rocket",
+    "text",
 )
 
 
@@ -209,7 +237,7 @@ def textured(ds: ImageSet, seed: int = 0) -> ImageSet:
         size = int(torch.randint(max(h, w), largest + 1, (1,), generator=g))  # zoom: a crop of h..3h pixels
         top = int(torch.randint(photo.shape[1] - size + 1, (1,), generator=g))
         left = int(torch.randint(photo.shape[2] - size + 1, (1,), generator=g))
-        crop = photo[:, top:top + size, left:left + size]
+        crop = photo[:, top : top + size, left : left + size]
         patches[i] = F.interpolate(crop[None], size=(h, w), mode="bilinear", align_corners=False)[0]
     digits = ds.images if ds.images.shape[1] == 3 else ds.images.repeat(1, 3, 1, 1)
     images = ((patches - digits).abs() * 255).round() / 255  # x' = |p - x|

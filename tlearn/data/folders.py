@@ -26,8 +26,18 @@ import torch
 
 from .. import checks
 
-__all__ = ["MEMORY_BUDGET", "FolderImages", "RotatedClasses", "decoded_bytes", "has_splits", "image_folder",
-           "images_of", "in_memory", "load_data", "rotate_classes"]
+__all__ = [
+    "MEMORY_BUDGET",
+    "FolderImages",
+    "RotatedClasses",
+    "decoded_bytes",
+    "has_splits",
+    "image_folder",
+    "images_of",
+    "in_memory",
+    "load_data",
+    "rotate_classes",
+]
 
 MEMORY_BUDGET = 1e9  # bytes of decoded float32 images below which a folder is held in memory
 _THREADS = min(8, max(4, os.cpu_count() or 1))  # decoding waits on files too: 4 threads beat 2 on 2 cores
@@ -88,8 +98,11 @@ def rotate_classes(dataset, angles=(0, 90, 180, 270)):
     from .base import ImageSet
 
     angles = tuple(angles)
-    if (not angles or any((not isinstance(a, int)) or a % 90 for a in angles)
-            or len({a % 360 for a in angles}) != len(angles)):
+    if (
+        not angles
+        or any((not isinstance(a, int)) or a % 90 for a in angles)
+        or len({a % 360 for a in angles}) != len(angles)
+    ):
         raise ValueError(f"angles must be distinct multiples of 90 degrees, e.g. (0, 90, 180, 270), got {angles}")
     if len(dataset) == 0:
         raise ValueError("dataset is empty; pass a labelled image set with at least one image")
@@ -101,7 +114,8 @@ def rotate_classes(dataset, angles=(0, 90, 180, 270)):
             images=torch.cat([torch.rot90(images, a // 90, dims=(-2, -1)) for a in angles]),
             targets=torch.cat([dataset.targets + r * n for r in range(len(angles))]),
             classes=[f"{c}@{a}" for a in angles for c in dataset.classes],
-            groups=groups, group_names=list(dataset.group_names),
+            groups=groups,
+            group_names=list(dataset.group_names),
             name=f"{dataset.name or 'images'} x{len(angles)} rotations",
         )
     return RotatedClasses(dataset, angles, labels_of(dataset))
@@ -122,8 +136,10 @@ def _decode(path, image_size: int, channels: int, invert: bool) -> torch.Tensor:
                 img = img.resize((image_size, image_size), Image.BILINEAR)
             array = np.asarray(img, dtype=np.uint8)
     except Exception as err:  # PIL raises several types for a broken file
-        raise ValueError(f"cannot read image file {str(path)!r} ({type(err).__name__}: {err}); "
-                         "remove it or replace it with a readable image") from err
+        raise ValueError(
+            f"cannot read image file {str(path)!r} ({type(err).__name__}: {err}); "
+            "remove it or replace it with a readable image"
+        ) from err
     x = torch.from_numpy(array.copy()).float().div_(255)
     x = x[None] if x.dim() == 2 else x.permute(2, 0, 1)
     return 1.0 - x if invert else x
@@ -139,9 +155,12 @@ class FolderImages(torch.utils.data.Dataset):
         self.image_size, self.channels, self.invert = image_size, channels, invert
         self.classes = sorted(p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("."))
         self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
-        self.samples = [(str(f), y) for y, c in enumerate(self.classes)
-                        for f in sorted((self.root / c).rglob("*"))
-                        if f.is_file() and f.suffix.lower() in _IMAGE_SUFFIXES]
+        self.samples = [
+            (str(f), y)
+            for y, c in enumerate(self.classes)
+            for f in sorted((self.root / c).rglob("*"))
+            if f.is_file() and f.suffix.lower() in _IMAGE_SUFFIXES
+        ]
         self.targets = torch.tensor([y for _, y in self.samples], dtype=torch.long)
         self.groups, self.group_names, self.name = None, [], self.root.name
         self._pool = None
@@ -193,29 +212,43 @@ def in_memory(dataset, name: str = "", progress: bool = True, workers: int = _TH
     disable = not progress or bool(os.environ.get("TLEARN_NO_PROGRESS"))
     parts = []
     pool = ThreadPoolExecutor(max(1, workers)) if not hasattr(dataset, "fetch") else None
-    with tqdm(total=len(labels), desc=f"decoding {name or type(dataset).__name__}", unit="img", disable=disable,
-              leave=False) as bar:
+    with tqdm(
+        total=len(labels), desc=f"decoding {name or type(dataset).__name__}", unit="img", disable=disable, leave=False
+    ) as bar:
         for start in range(0, len(labels), chunk):
             index = torch.arange(start, min(start + chunk, len(labels)))
             if hasattr(dataset, "fetch"):
                 parts.append(dataset.fetch(index)[0])
             else:
-                parts.append(torch.stack([torch.as_tensor(x) for x in pool.map(lambda i: dataset[i][0], index.tolist())]))
+                parts.append(
+                    torch.stack([torch.as_tensor(x) for x in pool.map(lambda i: dataset[i][0], index.tolist())])
+                )
             bar.update(len(index))
     if pool is not None:
         pool.shutdown()
     groups = getattr(dataset, "groups", None)
-    return ImageSet(images=torch.cat(parts), targets=labels, classes=list(getattr(dataset, "classes", None) or []),
-                    groups=None if groups is None else torch.as_tensor(groups),
-                    group_names=list(getattr(dataset, "group_names", None) or []), name=name)
+    return ImageSet(
+        images=torch.cat(parts),
+        targets=labels,
+        classes=list(getattr(dataset, "classes", None) or []),
+        groups=None if groups is None else torch.as_tensor(groups),
+        group_names=list(getattr(dataset, "group_names", None) or []),
+        name=name,
+    )
 
 
 def _fits(n_images: int, image_shape, memory_budget: float) -> bool:
     return decoded_bytes(n_images, image_shape) <= memory_budget
 
 
-def image_folder(path, image_size: int = 28, channels: int = 1, invert: bool = False,
-                 memory_budget: float = MEMORY_BUDGET, progress: bool = True):
+def image_folder(
+    path,
+    image_size: int = 28,
+    channels: int = 1,
+    invert: bool = False,
+    memory_budget: float = MEMORY_BUDGET,
+    progress: bool = True,
+):
     """A folder of your own images as a labelled dataset: ``path/<class name>/<image file>``.
 
     Every image is resized to ``image_size`` square, converted to ``channels`` (1 grey or 3 colour) and to
@@ -239,13 +272,18 @@ def image_folder(path, image_size: int = 28, channels: int = 1, invert: bool = F
     loose = sorted(p.name for p in root.iterdir() if p.is_file() and p.suffix.lower() in _IMAGE_SUFFIXES)
     if not subdirs:
         hint = f" (it holds images such as {loose[0]!r} directly)" if loose else ""
-        raise ValueError(f"folder {str(path)!r} has no class subfolders{hint}; expected one subfolder per class, "
-                         "e.g. path/cat/1.png, path/dog/1.png")
-    empty = [p.name for p in subdirs
-             if not any(f.suffix.lower() in _IMAGE_SUFFIXES for f in p.rglob("*") if f.is_file())]
+        raise ValueError(
+            f"folder {str(path)!r} has no class subfolders{hint}; expected one subfolder per class, "
+            "e.g. path/cat/1.png, path/dog/1.png"
+        )
+    empty = [
+        p.name for p in subdirs if not any(f.suffix.lower() in _IMAGE_SUFFIXES for f in p.rglob("*") if f.is_file())
+    ]
     if empty:
-        raise ValueError(f"folder {str(path)!r} is not one-class-per-subfolder: class subfolder(s) "
-                         f"{empty[:5]} hold no images ({', '.join(_IMAGE_SUFFIXES)})")
+        raise ValueError(
+            f"folder {str(path)!r} is not one-class-per-subfolder: class subfolder(s) "
+            f"{empty[:5]} hold no images ({', '.join(_IMAGE_SUFFIXES)})"
+        )
     lazy = FolderImages(root, image_size=image_size, channels=channels, invert=invert)
     if not _fits(len(lazy), (channels, image_size, image_size), memory_budget):
         return lazy
@@ -256,7 +294,7 @@ def has_splits(spec: str) -> bool:
     """Whether ``spec`` is ``folder:<path>`` with ``background/`` and ``evaluation/`` subfolders."""
     if not isinstance(spec, str) or not spec.startswith("folder:"):
         return False
-    path = Path(spec[len("folder:"):]).expanduser()
+    path = Path(spec[len("folder:") :]).expanduser()
     return (path / "background").is_dir() and (path / "evaluation").is_dir()
 
 
@@ -267,8 +305,15 @@ def _omniglot_groups(dataset) -> torch.Tensor:
     return torch.tensor([ids[a] for a in alphabets])
 
 
-def load_data(spec: str, split: str = "background", image_size: int = 28, seed: int = 0, invert: bool = False,
-              memory_budget: float = MEMORY_BUDGET, progress: bool = True):
+def load_data(
+    spec: str,
+    split: str = "background",
+    image_size: int = 28,
+    seed: int = 0,
+    invert: bool = False,
+    memory_budget: float = MEMORY_BUDGET,
+    progress: bool = True,
+):
     """A labelled image set by name: one switch for the notebook and the command line.
 
     ``spec``:
@@ -283,11 +328,11 @@ def load_data(spec: str, split: str = "background", image_size: int = 28, seed: 
       subfolders, ``split`` picks one; otherwise the folder itself is used whatever ``split`` says.
     """
     if split not in ("background", "evaluation"):
-        raise ValueError(f"split must be 'background' (training classes) or 'evaluation' (test classes), "
-                         f"got {split!r}")
+        raise ValueError(f"split must be 'background' (training classes) or 'evaluation' (test classes), got {split!r}")
     if not isinstance(spec, str):
-        raise TypeError(f"spec must be a string such as 'glyphs', 'omniglot' or 'folder:/path', "
-                        f"got {type(spec).__name__}")
+        raise TypeError(
+            f"spec must be a string such as 'glyphs', 'omniglot' or 'folder:/path', got {type(spec).__name__}"
+        )
     if spec == "glyphs":
         from .glyphs import glyphs
 
@@ -301,7 +346,12 @@ def load_data(spec: str, split: str = "background", image_size: int = 28, seed: 
             return dataset
         return in_memory(dataset, name=f"Omniglot {split}", progress=progress)
     if spec.startswith("folder:"):
-        path = Path(spec[len("folder:"):]).expanduser()
-        return image_folder(path / split if has_splits(spec) else path, image_size=image_size, invert=invert,
-                            memory_budget=memory_budget, progress=progress)
+        path = Path(spec[len("folder:") :]).expanduser()
+        return image_folder(
+            path / split if has_splits(spec) else path,
+            image_size=image_size,
+            invert=invert,
+            memory_budget=memory_budget,
+            progress=progress,
+        )
     raise ValueError(f"unknown dataset {spec!r}; use 'glyphs' (offline default), 'omniglot' or 'folder:<path>'")

@@ -72,8 +72,32 @@ ATTRIBUTE_NAMES = (
     + ["n_loops", "joined", "width", "height", "mostly_horizontal", "mostly_vertical"]
 )
 SPLITS = {"background": 30, "evaluation": 20}
-_SYLLABLES = ("ka", "ro", "ven", "ti", "mar", "lu", "shi", "dor", "ae", "qua", "zel", "no", "bri", "sa",
-              "tem", "ur", "gal", "phi", "xo", "len", "dru", "mi", "ost", "yan")
+_SYLLABLES = (
+    "ka",
+    "ro",
+    "ven",
+    "ti",
+    "mar",
+    "lu",
+    "shi",
+    "dor",
+    "ae",
+    "qua",
+    "zel",
+    "no",
+    "bri",
+    "sa",
+    "tem",
+    "ur",
+    "gal",
+    "phi",
+    "xo",
+    "len",
+    "dru",
+    "mi",
+    "ost",
+    "yan",
+)
 
 
 # --- primitives: curves on t in [0, 1], about unit size, centred near the origin ----------------------
@@ -195,8 +219,14 @@ def character_attributes(char: Character) -> np.ndarray:
     return np.array(
         [float(n == k) for k in range(1, MAX_STROKES + 1)]
         + [float(p in char.kinds) for p in PRIMITIVES]
-        + [char.kinds.count("loop") / 2.0, float(char.joined), width / 1.5, height / 1.5,
-           float(horizontal > 0.6), float(horizontal < 0.4)],
+        + [
+            char.kinds.count("loop") / 2.0,
+            float(char.joined),
+            width / 1.5,
+            height / 1.5,
+            float(horizontal > 0.6),
+            float(horizontal < 0.4),
+        ],
         dtype=np.float32,
     )
 
@@ -230,16 +260,25 @@ NOISE = DrawerNoise()
 
 def drawer_styles(rng: np.random.Generator, n_drawers: int, knobs: DrawerNoise = NOISE) -> np.ndarray:
     """Each drawer's habits ``[D, 4]``: slant, stroke width (pixels at 28x28), shakiness, size."""
-    return np.stack([
-        rng.normal(0, knobs.drawer_slant, n_drawers),
-        rng.uniform(*knobs.drawer_width, n_drawers),
-        rng.uniform(*knobs.drawer_shaky, n_drawers),
-        rng.uniform(*knobs.drawer_size, n_drawers),
-    ], -1)
+    return np.stack(
+        [
+            rng.normal(0, knobs.drawer_slant, n_drawers),
+            rng.uniform(*knobs.drawer_width, n_drawers),
+            rng.uniform(*knobs.drawer_shaky, n_drawers),
+            rng.uniform(*knobs.drawer_size, n_drawers),
+        ],
+        -1,
+    )
 
 
-def draw(char: Character, n_drawers: int, rng: np.random.Generator, drawer_styles: np.ndarray,
-         noise: float = 1.0, knobs: DrawerNoise = NOISE) -> tuple[np.ndarray, np.ndarray]:
+def draw(
+    char: Character,
+    n_drawers: int,
+    rng: np.random.Generator,
+    drawer_styles: np.ndarray,
+    noise: float = 1.0,
+    knobs: DrawerNoise = NOISE,
+) -> tuple[np.ndarray, np.ndarray]:
     """Redraw ``char`` once per drawer with motor noise.
 
     Returns drawn strokes ``[D, S, P, 2]`` and stroke widths in pixels-at-28 ``[D]``.
@@ -262,8 +301,10 @@ def draw(char: Character, n_drawers: int, rng: np.random.Generator, drawer_style
     freq = np.array([1.0, 2.0, 3.0])
     amp = rng.normal(0, k.wobble, size=(D, S, 3, 2)) * jitter[..., None, None]
     phase = rng.uniform(0, 2 * np.pi, size=(D, S, 3, 2))
-    wobble = (amp[:, :, None] * np.sin(2 * np.pi * freq[None, None, None, :, None] * t[None, None, :, None, None]
-                                      + phase[:, :, None])).sum(axis=3)
+    wobble = (
+        amp[:, :, None]
+        * np.sin(2 * np.pi * freq[None, None, None, :, None] * t[None, None, :, None, None] + phase[:, :, None])
+    ).sum(axis=3)
     pts = pts + wobble
     # the drawer's global affine map A_n: slant, size, small rotation; then where the drawing sits
     rot = rng.normal(0, k.rotation, size=D) * noise
@@ -320,8 +361,16 @@ def _alphabet_name(rng: np.random.Generator) -> str:
     return "".join(rng.choice(_SYLLABLES, size=int(rng.integers(2, 4)))).capitalize()
 
 
-def _build(split: str, n_alphabets: int, chars_per_alphabet: int, n_drawers: int, image_size: int,
-           seed: int, noise: float, knobs: DrawerNoise = NOISE) -> Glyphs:
+def _build(
+    split: str,
+    n_alphabets: int,
+    chars_per_alphabet: int,
+    n_drawers: int,
+    image_size: int,
+    seed: int,
+    noise: float,
+    knobs: DrawerNoise = NOISE,
+) -> Glyphs:
     images, targets, trajs, lengths, drawers, attrs, n_strokes, groups, classes, names = ([] for _ in range(10))
     styles = drawer_styles(_rng(seed, split, "drawers"), n_drawers, knobs)
     all_points, all_widths = [], []
@@ -354,10 +403,11 @@ def _build(split: str, n_alphabets: int, chars_per_alphabet: int, n_drawers: int
     padded = np.zeros((len(all_points) * n_drawers, M, 2), dtype=np.float32)
     mask = np.zeros((len(all_points) * n_drawers, M), dtype=bool)
     for i, p in enumerate(all_points):
-        padded[i * n_drawers:(i + 1) * n_drawers, : p.shape[1]] = p
-        mask[i * n_drawers:(i + 1) * n_drawers, : p.shape[1]] = True
-    images = render(torch.from_numpy(padded), torch.from_numpy(np.concatenate(all_widths)), image_size,
-                    torch.from_numpy(mask))
+        padded[i * n_drawers : (i + 1) * n_drawers, : p.shape[1]] = p
+        mask[i * n_drawers : (i + 1) * n_drawers, : p.shape[1]] = True
+    images = render(
+        torch.from_numpy(padded), torch.from_numpy(np.concatenate(all_widths)), image_size, torch.from_numpy(mask)
+    )
     images = (images * 255).round() / 255  # 8-bit levels, as a scanned image would have
     return Glyphs(
         images=images,
@@ -375,9 +425,16 @@ def _build(split: str, n_alphabets: int, chars_per_alphabet: int, n_drawers: int
     )
 
 
-def glyphs(split: str = "background", n_alphabets: int | None = None, chars_per_alphabet: int = 20,
-           n_drawers: int = 20, image_size: int = 28, seed: int = 0, noise: float = 1.0,
-           cache: bool = True) -> Glyphs:
+def glyphs(
+    split: str = "background",
+    n_alphabets: int | None = None,
+    chars_per_alphabet: int = 20,
+    n_drawers: int = 20,
+    image_size: int = 28,
+    seed: int = 0,
+    noise: float = 1.0,
+    cache: bool = True,
+) -> Glyphs:
     """Build (or load from the cache) a Glyphs split.
 
     ``split`` is ``"background"`` (30 alphabets by default, for training) or ``"evaluation"`` (20 alphabets,
@@ -388,13 +445,21 @@ def glyphs(split: str = "background", n_alphabets: int | None = None, chars_per_
     if split not in SPLITS:
         raise ValueError(f"split must be one of {sorted(SPLITS)}, got {split!r}")
     n_alphabets = SPLITS[split] if n_alphabets is None else n_alphabets
-    for pname, value, lo in [("n_alphabets", n_alphabets, 1), ("chars_per_alphabet", chars_per_alphabet, 1),
-                             ("n_drawers", n_drawers, 1), ("image_size", image_size, 8)]:
+    for pname, value, lo in [
+        ("n_alphabets", n_alphabets, 1),
+        ("chars_per_alphabet", chars_per_alphabet, 1),
+        ("n_drawers", n_drawers, 1),
+        ("image_size", image_size, 8),
+    ]:
         if not isinstance(value, (int, np.integer)) or value < lo:
             raise ValueError(f"{pname} must be an integer >= {lo}, got {value!r}")
     if noise < 0:
         raise ValueError(f"noise must be >= 0 (1.0 is the setting calibrated to Omniglot), got {noise}")
     knobs = hashlib.sha256(repr(NOISE).encode()).hexdigest()[:8]  # a retuned noise model never loads old files
     key = f"glyphs-{knobs}-{split}-{n_alphabets}-{chars_per_alphabet}-{n_drawers}-{image_size}-{seed}-{noise:g}"
-    return cached(key, lambda: _build(split, n_alphabets, chars_per_alphabet, n_drawers, image_size, seed, noise),
-                  Glyphs, enabled=cache)
+    return cached(
+        key,
+        lambda: _build(split, n_alphabets, chars_per_alphabet, n_drawers, image_size, seed, noise),
+        Glyphs,
+        enabled=cache,
+    )

@@ -35,15 +35,19 @@ class RealDataset:
 
 
 REGISTRY = {
-    "omniglot": RealDataset("Omniglot", "raw.githubusercontent.com", 1, "glyphs",
-                            "Lake et al. 2015: 1,623 characters of 50 alphabets, 20 drawers each"),
-    "mnist": RealDataset("MNIST", "ossci-datasets.s3.amazonaws.com", 1, "handdigits",
-                         "70,000 handwritten digits"),
+    "omniglot": RealDataset(
+        "Omniglot",
+        "raw.githubusercontent.com",
+        1,
+        "glyphs",
+        "Lake et al. 2015: 1,623 characters of 50 alphabets, 20 drawers each",
+    ),
+    "mnist": RealDataset("MNIST", "ossci-datasets.s3.amazonaws.com", 1, "handdigits", "70,000 handwritten digits"),
     "usps": RealDataset("USPS", "www.csie.ntu.edu.tw", 1, "handdigits", "9,298 postal-code digits, 16x16"),
-    "svhn": RealDataset("SVHN", "ufldl.stanford.edu", 3, "syndigits",
-                        "house numbers from Street View, 32x32 colour"),
-    "cifar10": RealDataset("CIFAR10", "www.cs.toronto.edu", 3, "syndigits",
-                           "60,000 32x32 colour images of 10 object classes"),
+    "svhn": RealDataset("SVHN", "ufldl.stanford.edu", 3, "syndigits", "house numbers from Street View, 32x32 colour"),
+    "cifar10": RealDataset(
+        "CIFAR10", "www.cs.toronto.edu", 3, "syndigits", "60,000 32x32 colour images of 10 object classes"
+    ),
 }
 PRETRAINED = {"resnet18": ("resnet18", "ResNet18_Weights"), "resnet50": ("resnet50", "ResNet50_Weights")}
 WEIGHTS_HOST = "download.pytorch.org"
@@ -68,8 +72,9 @@ def require_network(host: str, offline_default: str, timeout: float = NETWORK_TI
         )
 
 
-def load_real(name: str, train: bool = True, image_size: int = 28, root: str | Path | None = None,
-              download: bool = True):
+def load_real(
+    name: str, train: bool = True, image_size: int = 28, root: str | Path | None = None, download: bool = True
+):
     """A real dataset from the registry, resized to ``image_size`` and as tensors in ``[0, 1]``.
 
     Files already on disk under ``root`` (default ``cache_dir() / "real"``) are used as they are, in
@@ -101,13 +106,16 @@ def load_real(name: str, train: bool = True, image_size: int = 28, root: str | P
 
     transform = T.Compose([T.Resize((image_size, image_size), antialias=True), T.ToTensor()])
     if key == "omniglot":
-        return OmniglotFolders(root / "omniglot-py" / ("images_background" if train else "images_evaluation"),
-                               image_size)
+        return OmniglotFolders(
+            root / "omniglot-py" / ("images_background" if train else "images_evaluation"), image_size
+        )
     if key == "mnist":
         from torchvision.datasets import MNIST
+
         return MNIST(str(root), train=train, transform=transform, download=False)
     if key == "usps":
         from torchvision.datasets import USPS
+
         return USPS(str(root), train=train, transform=transform, download=False)
     if key == "svhn":
         return _svhn(root, train, transform)
@@ -116,8 +124,10 @@ def load_real(name: str, train: bool = True, image_size: int = 28, root: str | P
 
 _FILES = {  # what must be on disk, per dataset and split (train, test)
     "omniglot": (["omniglot-py/images_background"], ["omniglot-py/images_evaluation"]),
-    "mnist": (["MNIST/raw/train-images-idx3-ubyte", "MNIST/raw/train-labels-idx1-ubyte"],
-              ["MNIST/raw/t10k-images-idx3-ubyte", "MNIST/raw/t10k-labels-idx1-ubyte"]),
+    "mnist": (
+        ["MNIST/raw/train-images-idx3-ubyte", "MNIST/raw/train-labels-idx1-ubyte"],
+        ["MNIST/raw/t10k-images-idx3-ubyte", "MNIST/raw/t10k-labels-idx1-ubyte"],
+    ),
     "usps": (["usps.bz2"], ["usps.t.bz2"]),
     "svhn": (["train_32x32.mat"], ["test_32x32.mat"]),
     "cifar10": ([f"cifar-10-batches-py/data_batch_{i}" for i in range(1, 6)], ["cifar-10-batches-py/test_batch"]),
@@ -131,8 +141,10 @@ def on_disk(key: str, root: Path, train: bool) -> bool:
 
 
 def _hint(entry: RealDataset, root: Path) -> str:
-    return (f"Use the offline default instead: DATASET = {entry.offline_default!r} "
-            f"(tlearn.data.load({entry.offline_default!r})), or copy the files into {root} in torchvision's layout.")
+    return (
+        f"Use the offline default instead: DATASET = {entry.offline_default!r} "
+        f"(tlearn.data.load({entry.offline_default!r})), or copy the files into {root} in torchvision's layout."
+    )
 
 
 def _download(key: str, entry: RealDataset, root: Path, train: bool) -> None:
@@ -184,8 +196,14 @@ class OmniglotFolders(torch.utils.data.Dataset):
         self._characters = list(self.classes)
         self.groups = torch.tensor(groups)
         self.targets = torch.tensor(targets)
-        self.transform = T.Compose([T.Grayscale(1), T.Resize((image_size, image_size), antialias=True),
-                                    T.ToTensor(), T.Lambda(lambda x: 1 - x)])
+        self.transform = T.Compose(
+            [
+                T.Grayscale(1),
+                T.Resize((image_size, image_size), antialias=True),
+                T.ToTensor(),
+                T.Lambda(lambda x: 1 - x),
+            ]
+        )
 
     def __len__(self) -> int:
         return len(self.files)
@@ -197,8 +215,10 @@ class OmniglotFolders(torch.utils.data.Dataset):
             return self.transform(img.convert("L")), int(self.targets[i])
 
     def __repr__(self) -> str:
-        return (f"Omniglot ({self.folder.name}): {len(self)} images, {len(self.classes)} characters of "
-                f"{len(self.group_names)} alphabets")
+        return (
+            f"Omniglot ({self.folder.name}): {len(self)} images, {len(self.classes)} characters of "
+            f"{len(self.group_names)} alphabets"
+        )
 
 
 class ArrayImages(torch.utils.data.Dataset):

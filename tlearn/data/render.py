@@ -10,8 +10,13 @@ POINTS_PER_STROKE = 40  # dense enough that neighbouring points are about 0.5 px
 __all__ = ["POINTS_PER_STROKE", "render", "render_points", "trajectory_to_strokes"]
 
 
-def render(strokes: torch.Tensor, widths: torch.Tensor, image_size: int = 28,
-           mask: torch.Tensor | None = None, chunk: int = 128) -> torch.Tensor:
+def render(
+    strokes: torch.Tensor,
+    widths: torch.Tensor,
+    image_size: int = 28,
+    mask: torch.Tensor | None = None,
+    chunk: int = 128,
+) -> torch.Tensor:
     """Rasterise pen strokes: intensity falls from 1 to 0 across the stroke edge.
 
     ``strokes`` is ``[B, M, 2]`` dense points in ``[-1, 1]`` (y up), ``widths`` ``[B]`` in pixels at 28x28
@@ -29,17 +34,21 @@ def render(strokes: torch.Tensor, widths: torch.Tensor, image_size: int = 28,
     px_per_unit = image_size / 2
     n_points = mask.sum(1) if mask is not None else torch.full((B,), M)
     order = torch.argsort(n_points)  # similar lengths together, so each chunk trims its padding
-    g2 = (grid ** 2).sum(-1)
+    g2 = (grid**2).sum(-1)
     out = torch.empty(B, image_size * image_size)
     for start in range(0, B, chunk):
-        rows = order[start:start + chunk]
+        rows = order[start : start + chunk]
         m = int(n_points[rows].max())
         pts = strokes[rows, :m]
         if mask is not None:  # padding points go far off the canvas instead of being masked
             pts = torch.where(mask[rows, :m, None], pts, torch.full_like(pts, 1e3))
         # squared distances |g - p|^2 = |g|^2 + |p|^2 - 2 g.p, as one batched matrix product
-        d2 = torch.baddbmm((pts ** 2).sum(-1)[:, None, :] + g2[None, :, None],
-                           grid.expand(len(rows), -1, -1), pts.transpose(1, 2), alpha=-2.0)
+        d2 = torch.baddbmm(
+            (pts**2).sum(-1)[:, None, :] + g2[None, :, None],
+            grid.expand(len(rows), -1, -1),
+            pts.transpose(1, 2),
+            alpha=-2.0,
+        )
         dmin = d2.min(-1).values.clamp_min(0).sqrt() * px_per_unit
         half = (widths[rows] * image_size / 28 / 2)[:, None]
         out[rows] = (half + 0.5 - dmin).clamp(0, 1)
@@ -72,7 +81,7 @@ def trajectory_to_strokes(trajectory: torch.Tensor, length: int | None = None) -
     strokes, start = [], 0
     for i, pen_up in enumerate(traj[:, 2]):
         if pen_up > 0.5:
-            strokes.append(traj[start: i + 1, :2])
+            strokes.append(traj[start : i + 1, :2])
             start = i + 1
     if start < len(traj):
         strokes.append(traj[start:, :2])

@@ -64,23 +64,32 @@ def check_episode(support, support_labels, query) -> int:
         if not isinstance(value, torch.Tensor):
             raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
     if support_labels.dim() != 1 or support_labels.dtype not in (torch.int64, torch.int32):
-        raise ValueError(f"support_labels must be a 1-D integer tensor of class ids 0..N-1, got shape "
-                         f"{tuple(support_labels.shape)} and dtype {support_labels.dtype}")
+        raise ValueError(
+            f"support_labels must be a 1-D integer tensor of class ids 0..N-1, got shape "
+            f"{tuple(support_labels.shape)} and dtype {support_labels.dtype}"
+        )
     if len(support_labels) != len(support):
-        raise ValueError(f"support has {len(support)} examples but support_labels has {len(support_labels)}; "
-                         "give one label per support example")
+        raise ValueError(
+            f"support has {len(support)} examples but support_labels has {len(support_labels)}; "
+            "give one label per support example"
+        )
     if len(support) == 0 or len(query) == 0:
-        raise ValueError(f"an episode needs support and query examples, got {len(support)} support and "
-                         f"{len(query)} query")
+        raise ValueError(
+            f"an episode needs support and query examples, got {len(support)} support and {len(query)} query"
+        )
     if support.shape[1:] != query.shape[1:]:
-        raise ValueError(f"support examples have shape {tuple(support.shape[1:])} but queries have "
-                         f"{tuple(query.shape[1:])}; both must come from the same kind of input")
+        raise ValueError(
+            f"support examples have shape {tuple(support.shape[1:])} but queries have "
+            f"{tuple(query.shape[1:])}; both must come from the same kind of input"
+        )
     if int(support_labels.min()) < 0:
         raise ValueError(f"support_labels must be class ids 0..N-1, got a minimum of {int(support_labels.min())}")
     n_way = int(support_labels.max()) + 1
     if len(torch.unique(support_labels)) != n_way:
-        raise ValueError(f"support_labels must use every class id 0..{n_way - 1} (relabel the episode's classes "
-                         f"to 0..N-1), got {sorted(torch.unique(support_labels).tolist())}")
+        raise ValueError(
+            f"support_labels must use every class id 0..{n_way - 1} (relabel the episode's classes "
+            f"to 0..N-1), got {sorted(torch.unique(support_labels).tolist())}"
+        )
     return n_way
 
 
@@ -104,8 +113,9 @@ class FewShotModel(nn.Module):
     def __init__(self, encoder: nn.Module):
         super().__init__()
         if not isinstance(encoder, nn.Module):
-            raise TypeError(f"encoder must be a torch.nn.Module (e.g. tlearn.backbones.Conv4()), "
-                            f"got {type(encoder).__name__}")
+            raise TypeError(
+                f"encoder must be a torch.nn.Module (e.g. tlearn.backbones.Conv4()), got {type(encoder).__name__}"
+            )
         self.encoder = encoder
         self.config: dict = {"method": self.method, "encoder": None}
 
@@ -113,8 +123,9 @@ class FewShotModel(nn.Module):
         """Per-image embeddings ``[B, D]``."""
         return self.encoder(x).flatten(1)
 
-    def logits_from_embeddings(self, support: torch.Tensor, support_labels: torch.Tensor,
-                               query: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+    def logits_from_embeddings(
+        self, support: torch.Tensor, support_labels: torch.Tensor, query: torch.Tensor
+    ) -> torch.Tensor:  # pragma: no cover - abstract
         """Support embeddings ``[..., S, D]`` with labels ``[S]`` in ``0..N-1`` and query embeddings
         ``[..., Q, D]`` -> logits ``[..., Q, N]``. Leading dimensions are a batch of episodes that share
         one label layout (the sampler's class-major order), which is how evaluation scores hundreds of
@@ -126,7 +137,7 @@ class FewShotModel(nn.Module):
         # one encoder pass over support and query together: batch-norm statistics in training mode
         # then come from the whole episode, as in the papers' implementations
         z = self.embed(torch.cat([support, query]))
-        return self.logits_from_embeddings(z[: len(support)], support_labels, z[len(support):])
+        return self.logits_from_embeddings(z[: len(support)], support_labels, z[len(support) :])
 
     def forward(self, support: torch.Tensor, support_labels: torch.Tensor, query: torch.Tensor) -> torch.Tensor:
         check_episode(support, support_labels, query)

@@ -38,7 +38,7 @@ def embed_dataset(model: FewShotModel, dataset, batch_size: int = 256, device="a
     model.to(dev).eval()
     images = images_of(dataset)
     if images is not None:
-        batches = (images[i:i + batch_size] for i in range(0, len(images), batch_size))
+        batches = (images[i : i + batch_size] for i in range(0, len(images), batch_size))
     else:
         loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=0)
         batches = (x for x, _ in loader)
@@ -74,23 +74,36 @@ class EpisodeResult(Estimate):
         return self.n
 
     @classmethod
-    def from_accuracies(cls, accuracies, n_way: int, k_shot: int, q_query: int,
-                        within_groups: bool = False) -> EpisodeResult:
+    def from_accuracies(
+        cls, accuracies, n_way: int, k_shot: int, q_query: int, within_groups: bool = False
+    ) -> EpisodeResult:
         mean, half = normal_interval_95(accuracies)
         where = "within one alphabet (group)" if within_groups else "classes drawn across alphabets"
-        protocol = (f"{n_way}-way {k_shot}-shot, {q_query} queries per class, {len(accuracies)} fixed episodes, "
-                    f"{where}; the interval covers the test episodes only")
-        return cls(mean, mean - half, mean + half, len(accuracies), protocol,
-                   tuple(torch.as_tensor(accuracies, dtype=torch.float64).tolist()),
-                   n_way, k_shot, q_query, within_groups)
+        protocol = (
+            f"{n_way}-way {k_shot}-shot, {q_query} queries per class, {len(accuracies)} fixed episodes, "
+            f"{where}; the interval covers the test episodes only"
+        )
+        return cls(
+            mean,
+            mean - half,
+            mean + half,
+            len(accuracies),
+            protocol,
+            tuple(torch.as_tensor(accuracies, dtype=torch.float64).tolist()),
+            n_way,
+            k_shot,
+            q_query,
+            within_groups,
+        )
 
 
 def _check_distance(model, distance) -> None:
     if distance is None:
         return
     if not isinstance(model, PrototypicalNet):
-        raise ValueError(f"distance can only be overridden for a PrototypicalNet, got {type(model).__name__}; "
-                         "pass distance=None")
+        raise ValueError(
+            f"distance can only be overridden for a PrototypicalNet, got {type(model).__name__}; pass distance=None"
+        )
     checks.choice("distance", distance, ("euclidean", "cosine"))
 
 
@@ -111,8 +124,10 @@ def _episodes(dataset, episodes, n_way, k_shot, q_query, n_episodes, seed, withi
         if not isinstance(episodes, EpisodeSampler) or not episodes.fixed:
             raise TypeError(f"episodes must be a tlearn.samplers.EpisodeSampler(..., fixed=True), got {episodes!r}")
         if len(episodes.dataset) != len(dataset):
-            raise ValueError(f"episodes were drawn from a dataset of {len(episodes.dataset)} items, but dataset has "
-                             f"{len(dataset)}; draw them from the same dataset")
+            raise ValueError(
+                f"episodes were drawn from a dataset of {len(episodes.dataset)} items, but dataset has "
+                f"{len(dataset)}; draw them from the same dataset"
+            )
         return episodes
     for name, value in (("n_way", n_way), ("k_shot", k_shot), ("q_query", q_query), ("n_episodes", n_episodes)):
         checks.positive_int(name, value)
@@ -120,15 +135,37 @@ def _episodes(dataset, episodes, n_way, k_shot, q_query, n_episodes, seed, withi
         raise ValueError(f"n_episodes must be >= 2 for an interval (600 is the standard), got {n_episodes}")
     if len(dataset) == 0:
         raise ValueError("dataset is empty; pass a labelled image set with at least one image")
-    return EpisodeSampler(dataset, n_way, k_shot, q_query, n_episodes=n_episodes, seed=seed, fixed=True,
-                          within_groups=within_groups, groups=groups)
+    return EpisodeSampler(
+        dataset,
+        n_way,
+        k_shot,
+        q_query,
+        n_episodes=n_episodes,
+        seed=seed,
+        fixed=True,
+        within_groups=within_groups,
+        groups=groups,
+    )
 
 
 @torch.no_grad()
-def evaluate_episodes(model: FewShotModel, dataset, *, n_way: int = 5, k_shot: int = 1, q_query: int = 15,
-                      n_episodes: int = 600, seed: int = 0, within_groups: bool = False, groups=None,
-                      embeddings: torch.Tensor | None = None, episodes=None, device="auto",
-                      distance: str | None = None, batch_size: int = 256) -> EpisodeResult:
+def evaluate_episodes(
+    model: FewShotModel,
+    dataset,
+    *,
+    n_way: int = 5,
+    k_shot: int = 1,
+    q_query: int = 15,
+    n_episodes: int = 600,
+    seed: int = 0,
+    within_groups: bool = False,
+    groups=None,
+    embeddings: torch.Tensor | None = None,
+    episodes=None,
+    device="auto",
+    distance: str | None = None,
+    batch_size: int = 256,
+) -> EpisodeResult:
     """Accuracy of ``model`` on ``n_episodes`` fixed ``n_way``-way ``k_shot``-shot episodes of ``dataset``.
 
     The episodes come from :class:`tlearn.samplers.EpisodeSampler` with ``fixed=True``: one ``seed``
@@ -143,11 +180,13 @@ def evaluate_episodes(model: FewShotModel, dataset, *, n_way: int = 5, k_shot: i
     """
     check_model(model)
     _check_distance(model, distance)
-    if embeddings is not None and (not isinstance(embeddings, torch.Tensor) or embeddings.dim() != 2
-                                   or len(embeddings) != len(dataset)):
+    if embeddings is not None and (
+        not isinstance(embeddings, torch.Tensor) or embeddings.dim() != 2 or len(embeddings) != len(dataset)
+    ):
         shape = tuple(embeddings.shape) if isinstance(embeddings, torch.Tensor) else type(embeddings).__name__
-        raise ValueError(f"embeddings must be [len(dataset)={len(dataset)}, D] from embed_dataset(model, dataset), "
-                         f"got {shape}")
+        raise ValueError(
+            f"embeddings must be [len(dataset)={len(dataset)}, D] from embed_dataset(model, dataset), got {shape}"
+        )
     sampler = _episodes(dataset, episodes, n_way, k_shot, q_query, n_episodes, seed, within_groups, groups)
     n_way, k_shot, q_query = sampler.n_way, sampler.k_shot, sampler.q_query
     n_episodes, within_groups = sampler.n_episodes, sampler.within_groups
@@ -171,9 +210,11 @@ def evaluate_episodes(model: FewShotModel, dataset, *, n_way: int = 5, k_shot: i
     accs = []
     try:
         for start in range(0, n_episodes, chunk):
-            logits = model.logits_from_embeddings(embeddings[support_index[start:start + chunk].to(head_device)],
-                                                  support_labels,
-                                                  embeddings[query_index[start:start + chunk].to(head_device)])
+            logits = model.logits_from_embeddings(
+                embeddings[support_index[start : start + chunk].to(head_device)],
+                support_labels,
+                embeddings[query_index[start : start + chunk].to(head_device)],
+            )
             accs.append((logits.argmax(-1) == query_labels).double().mean(-1).cpu())
     finally:
         model.train(was_training)
@@ -183,8 +224,14 @@ def evaluate_episodes(model: FewShotModel, dataset, *, n_way: int = 5, k_shot: i
 
 
 @torch.no_grad()
-def classify(model: FewShotModel, support: torch.Tensor, support_labels: torch.Tensor, query: torch.Tensor,
-             device="auto", distance: str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def classify(
+    model: FewShotModel,
+    support: torch.Tensor,
+    support_labels: torch.Tensor,
+    query: torch.Tensor,
+    device="auto",
+    distance: str | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Predicted class (``[Q]``, ids of the support labels) and class scores ``[Q, N]`` for queries, in
     evaluation mode. Scores are probabilities (a softmax over the classes), except for a Siamese network
     trained with BCE, whose scores are each class's "same" probability. ``distance`` as in
@@ -219,23 +266,31 @@ def parse_strokes(text: str) -> list:
     try:
         strokes = ast.literal_eval(text.strip())
     except (ValueError, SyntaxError) as err:
-        raise ValueError(f"could not read the strokes ({err}); write a list of strokes, each a list of (x, y) "
-                         "points, e.g. [[(-0.5, 0.6), (0.5, 0.6)], [(0, 0.6), (0, -0.6)]]") from None
+        raise ValueError(
+            f"could not read the strokes ({err}); write a list of strokes, each a list of (x, y) "
+            "points, e.g. [[(-0.5, 0.6), (0.5, 0.6)], [(0, 0.6), (0, -0.6)]]"
+        ) from None
     if not isinstance(strokes, (list, tuple)) or not strokes:
         raise ValueError("the strokes must be a non-empty list of strokes, each a list of (x, y) points")
     for j, stroke in enumerate(strokes):
-        if not isinstance(stroke, (list, tuple)) or not stroke or not all(
+        if (
+            not isinstance(stroke, (list, tuple))
+            or not stroke
+            or not all(
                 isinstance(p, (list, tuple)) and len(p) == 2 and all(isinstance(v, (int, float)) for v in p)
-                for p in stroke):
+                for p in stroke
+            )
+        ):
             raise ValueError(f"stroke {j} must be a non-empty list of (x, y) number pairs, got {stroke!r}")
         if any(abs(v) > 1 for p in stroke for v in p):
             raise ValueError(f"stroke {j} has points outside the canvas; keep x and y in [-1, 1] (y up)")
     return [[tuple(map(float, p)) for p in stroke] for stroke in strokes]
 
 
-def classify_drawing(model: FewShotModel, strokes, support: torch.Tensor, support_labels: torch.Tensor,
-                     width: float = 1.8, device="auto") -> tuple[torch.Tensor, int, torch.Tensor]:
-    """"Draw your own": render ``strokes`` (a list of strokes of ``(x, y)`` points, or text for
+def classify_drawing(
+    model: FewShotModel, strokes, support: torch.Tensor, support_labels: torch.Tensor, width: float = 1.8, device="auto"
+) -> tuple[torch.Tensor, int, torch.Tensor]:
+    """ "Draw your own": render ``strokes`` (a list of strokes of ``(x, y)`` points, or text for
     :func:`parse_strokes`) with the Glyphs renderer at the support images' size, and classify the drawing
     against the support set. Returns the image ``[1, H, W]``, the predicted class and the class scores."""
     from ..data.glyphs import render_points

@@ -35,8 +35,13 @@ def save_model(model: FewShotModel, path, **info) -> Path:
     strings only). Returns the path."""
     check_model(model)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    payload = {"format": FORMAT, "config": dict(model.config), "state_dict": state,
-               "sha256": checksum(state), "info": dict(info)}
+    payload = {
+        "format": FORMAT,
+        "config": dict(model.config),
+        "state_dict": state,
+        "sha256": checksum(state),
+        "info": dict(info),
+    }
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(payload, path)
@@ -50,11 +55,14 @@ def _read(path: Path) -> dict:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # noqa: BLE001 - a corrupt file raises pickle, zip, EOF or runtime errors
-        raise ValueError(f"{str(path)!r} is not a readable model file (corrupt or not saved by "
-                         f"tlearn.fewshot.save_model): {err}") from None
+        raise ValueError(
+            f"{str(path)!r} is not a readable model file (corrupt or not saved by tlearn.fewshot.save_model): {err}"
+        ) from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ValueError(f"{str(path)!r} is not a tlearn few-shot model file (format {FORMAT!r}); save models "
-                         "with tlearn.fewshot.save_model")
+        raise ValueError(
+            f"{str(path)!r} is not a tlearn few-shot model file (format {FORMAT!r}); save models "
+            "with tlearn.fewshot.save_model"
+        )
     if checksum(payload["state_dict"]) != payload.get("sha256"):
         raise ValueError(f"{str(path)!r} failed its checksum: the weights are corrupt; save the model again")
     return payload
@@ -80,15 +88,19 @@ def load_model(path, encoder: nn.Module | None = None, device="cpu") -> FewShotM
     else:
         if encoder is None:
             if spec is None:
-                raise ValueError(f"{str(path)!r} was saved with a custom encoder; pass the same architecture as "
-                                 "load_model(path, encoder=...)")
+                raise ValueError(
+                    f"{str(path)!r} was saved with a custom encoder; pass the same architecture as "
+                    "load_model(path, encoder=...)"
+                )
             encoder = build_encoder(spec)
         model = METHODS[method](encoder, **config)
         model.config["encoder"] = spec
     try:
         model.load_state_dict(state)
     except RuntimeError as err:
-        raise ValueError(f"the weights in {str(path)!r} do not fit the model they describe (was a different "
-                         f"encoder passed?): {str(err).splitlines()[0]}") from None
+        raise ValueError(
+            f"the weights in {str(path)!r} do not fit the model they describe (was a different "
+            f"encoder passed?): {str(err).splitlines()[0]}"
+        ) from None
     model.info = dict(payload.get("info", {}))
     return model.to(get_device(device)).eval()

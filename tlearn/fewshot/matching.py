@@ -83,15 +83,23 @@ class MatchingNet(FewShotModel):
 
     method = "matching"
 
-    def __init__(self, encoder: nn.Module, fce: bool = False, fce_steps: int = 3, scale: float = 10.0,
-                 embedding_dim: int | None = None):
+    def __init__(
+        self,
+        encoder: nn.Module,
+        fce: bool = False,
+        fce_steps: int = 3,
+        scale: float = 10.0,
+        embedding_dim: int | None = None,
+    ):
         super().__init__(encoder)
         checks.positive_number("scale", scale)
         if fce:
             dim = embedding_dim or getattr(encoder, "out_features", None)
             if not isinstance(dim, int) or dim < 1:
-                raise ValueError("fce=True needs the embedding size: pass embedding_dim=... or an encoder with "
-                                 ".out_features (every tlearn.backbones model has one)")
+                raise ValueError(
+                    "fce=True needs the embedding size: pass embedding_dim=... or an encoder with "
+                    ".out_features (every tlearn.backbones model has one)"
+                )
             self.fce = FullContextEmbedding(dim, checks.positive_int("fce_steps", fce_steps))
         else:
             self.fce = None

@@ -12,8 +12,12 @@ from .matching import MatchingNet
 from .protonet import PrototypicalNet
 from .siamese import SiameseNet
 
-METHODS = {"protonet": PrototypicalNet, "matching": MatchingNet, "siamese": SiameseNet,
-           "pixel-nn": PixelNearestNeighbour}
+METHODS = {
+    "protonet": PrototypicalNet,
+    "matching": MatchingNet,
+    "siamese": SiameseNet,
+    "pixel-nn": PixelNearestNeighbour,
+}
 
 
 def build_encoder(spec: dict) -> nn.Module:
@@ -29,8 +33,15 @@ def build_encoder(spec: dict) -> nn.Module:
     return getattr(backbones, name)(**spec)
 
 
-def make_model(method: str = "protonet", *, in_channels: int = 1, hidden: int = 64, image_size: int = 28,
-               seed: int | None = None, **options) -> FewShotModel:
+def make_model(
+    method: str = "protonet",
+    *,
+    in_channels: int = 1,
+    hidden: int = 64,
+    image_size: int = 28,
+    seed: int | None = None,
+    **options,
+) -> FewShotModel:
     """A few-shot model on a :class:`tlearn.backbones.Conv4` encoder, with a config that :func:`load_model`
     can rebuild it from.
 

@@ -64,8 +64,7 @@ class SiameseNet(FewShotModel):
 
     method = "siamese"
 
-    def __init__(self, encoder: nn.Module, loss: str = "bce", margin: float = 1.0,
-                 embedding_dim: int | None = None):
+    def __init__(self, encoder: nn.Module, loss: str = "bce", margin: float = 1.0, embedding_dim: int | None = None):
         super().__init__(encoder)
         checks.choice("loss", loss, ("bce", "contrastive"))
         checks.positive_number("margin", margin)
@@ -74,8 +73,10 @@ class SiameseNet(FewShotModel):
         dim = embedding_dim or getattr(encoder, "out_features", None)
         if loss == "bce":
             if not isinstance(dim, int) or dim < 1:
-                raise ValueError("loss='bce' needs the embedding size for the weighted L1 layer: pass "
-                                 "embedding_dim=... or an encoder with .out_features")
+                raise ValueError(
+                    "loss='bce' needs the embedding size for the weighted L1 layer: pass "
+                    "embedding_dim=... or an encoder with .out_features"
+                )
             # softplus(2) ~ 2.1 per dimension and a bias of 3: at the start, identical images score
             # p = 0.95 and images whose unit embeddings differ in every coordinate score close to 0
             self.l1_weight = nn.Parameter(torch.full((dim,), 2.0))
@@ -114,7 +115,7 @@ class SiameseNet(FewShotModel):
     def pair_loss(self, x1: torch.Tensor, x2: torch.Tensor, same: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Loss on a batch of pairs, and the scores (a pair is predicted "same" when its score > threshold)."""
         z = self.embed(torch.cat([x1, x2]))  # one pass through the twin: the same weights for both
-        scores = self.pair_scores(z[: len(x1)], z[len(x1):])
+        scores = self.pair_scores(z[: len(x1)], z[len(x1) :])
         if self.loss == "bce":
             # -[y log p + (1 - y) log(1 - p)], p = sigmoid(score)
             return F.binary_cross_entropy_with_logits(scores, same.to(scores.dtype)), scores

@@ -78,13 +78,28 @@ def _schedule(lr_schedule, steps: int) -> Callable[[float], float] | None:
         return cosine
     if lr_schedule == "step":
         return step_decay(steps)
-    raise ValueError(f"lr_schedule must be 'cosine', 'step' (halved every {HALVE_EVERY} steps), None (constant) "
-                     f"or a function of the progress p, got {lr_schedule!r}")
+    raise ValueError(
+        f"lr_schedule must be 'cosine', 'step' (halved every {HALVE_EVERY} steps), None (constant) "
+        f"or a function of the progress p, got {lr_schedule!r}"
+    )
 
 
-def train_episodes(model: FewShotModel, dataset, *, n_way: int = 20, k_shot: int = 1, q_query: int = 5,
-                   n_episodes: int = 500, lr: float = 1e-3, lr_schedule=None, within_groups: bool = False,
-                   seed: int = 0, device="auto", progress: bool = True, desc: str | None = None) -> History:
+def train_episodes(
+    model: FewShotModel,
+    dataset,
+    *,
+    n_way: int = 20,
+    k_shot: int = 1,
+    q_query: int = 5,
+    n_episodes: int = 500,
+    lr: float = 1e-3,
+    lr_schedule=None,
+    within_groups: bool = False,
+    seed: int = 0,
+    device="auto",
+    progress: bool = True,
+    desc: str | None = None,
+) -> History:
     """Episodic training (Matching and Prototypical networks): each step is one ``n_way``-way ``k_shot``-shot
     episode drawn from ``dataset`` by :class:`tlearn.samplers.EpisodeSampler`, with the cross-entropy of
     its ``q_query`` queries per class as the loss. Snell et al. found training with more ways than the test
@@ -100,15 +115,35 @@ def train_episodes(model: FewShotModel, dataset, *, n_way: int = 20, k_shot: int
     for name, value in (("n_way", n_way), ("k_shot", k_shot), ("q_query", q_query), ("n_episodes", n_episodes)):
         checks.positive_int(name, value)
     schedule = _schedule(lr_schedule, n_episodes)
-    sampler = EpisodeSampler(dataset, n_way, k_shot, q_query, n_episodes=n_episodes, seed=seed,
-                             within_groups=within_groups)
-    return fit(EpisodeLoss(model), sampler, n_episodes, lr=lr, lr_schedule=schedule, device=device, seed=seed,
-               progress=progress, desc=desc or f"{type(model).__name__} episodes")
+    sampler = EpisodeSampler(
+        dataset, n_way, k_shot, q_query, n_episodes=n_episodes, seed=seed, within_groups=within_groups
+    )
+    return fit(
+        EpisodeLoss(model),
+        sampler,
+        n_episodes,
+        lr=lr,
+        lr_schedule=schedule,
+        device=device,
+        seed=seed,
+        progress=progress,
+        desc=desc or f"{type(model).__name__} episodes",
+    )
 
 
-def train_pairs(model: SiameseNet, dataset, *, batch_size: int = 64, n_batches: int = 500, lr: float = 1e-3,
-                lr_schedule=None, seed: int = 0, device="auto", progress: bool = True,
-                desc: str | None = None) -> History:
+def train_pairs(
+    model: SiameseNet,
+    dataset,
+    *,
+    batch_size: int = 64,
+    n_batches: int = 500,
+    lr: float = 1e-3,
+    lr_schedule=None,
+    seed: int = 0,
+    device="auto",
+    progress: bool = True,
+    desc: str | None = None,
+) -> History:
     """Verification training (Siamese networks): each step is a batch of ``batch_size`` image pairs from
     :class:`tlearn.samplers.PairSampler`, half of them same-class, with binary cross-entropy (or the
     contrastive loss) on "same or not". Adam with learning rate ``lr`` and ``lr_schedule`` as in
@@ -124,13 +159,34 @@ def train_pairs(model: SiameseNet, dataset, *, batch_size: int = 64, n_batches: 
     checks.positive_int("n_batches", n_batches)
     schedule = _schedule(lr_schedule, n_batches)
     pairs = PairSampler(dataset, batch_size=batch_size, n_batches=n_batches, seed=seed)
-    return fit(PairLoss(model), pairs, n_batches, lr=lr, lr_schedule=schedule, device=device, seed=seed,
-               progress=progress, desc=desc or "SiameseNet pairs")
+    return fit(
+        PairLoss(model),
+        pairs,
+        n_batches,
+        lr=lr,
+        lr_schedule=schedule,
+        device=device,
+        seed=seed,
+        progress=progress,
+        desc=desc or "SiameseNet pairs",
+    )
 
 
-def train(model: FewShotModel, dataset, *, steps: int = 500, n_way: int = 20, k_shot: int = 1, q_query: int = 5,
-          lr: float = 1e-3, lr_schedule=None, seed: int = 0, device="auto", progress: bool = True,
-          within_groups: bool = False) -> History:
+def train(
+    model: FewShotModel,
+    dataset,
+    *,
+    steps: int = 500,
+    n_way: int = 20,
+    k_shot: int = 1,
+    q_query: int = 5,
+    lr: float = 1e-3,
+    lr_schedule=None,
+    seed: int = 0,
+    device="auto",
+    progress: bool = True,
+    within_groups: bool = False,
+) -> History:
     """Train any few-shot model the way its paper does, ``steps`` optimiser steps on the same image budget.
 
     Matching and Prototypical networks train on episodes (:func:`train_episodes`); a Siamese network
@@ -145,8 +201,28 @@ def train(model: FewShotModel, dataset, *, steps: int = 500, n_way: int = 20, k_
         return History(loss=[], train_acc=[])
     if isinstance(model, SiameseNet):
         pairs = max(2, n_way * (k_shot + q_query) // 4 * 2)  # even: half same-class, half different
-        return train_pairs(model, dataset, batch_size=pairs, n_batches=steps, lr=lr, lr_schedule=lr_schedule,
-                           seed=seed, device=device, progress=progress)
-    return train_episodes(model, dataset, n_way=n_way, k_shot=k_shot, q_query=q_query, n_episodes=steps, lr=lr,
-                          lr_schedule=lr_schedule, within_groups=within_groups, seed=seed, device=device,
-                          progress=progress)
+        return train_pairs(
+            model,
+            dataset,
+            batch_size=pairs,
+            n_batches=steps,
+            lr=lr,
+            lr_schedule=lr_schedule,
+            seed=seed,
+            device=device,
+            progress=progress,
+        )
+    return train_episodes(
+        model,
+        dataset,
+        n_way=n_way,
+        k_shot=k_shot,
+        q_query=q_query,
+        n_episodes=steps,
+        lr=lr,
+        lr_schedule=lr_schedule,
+        within_groups=within_groups,
+        seed=seed,
+        device=device,
+        progress=progress,
+    )

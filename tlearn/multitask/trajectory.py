@@ -25,8 +25,15 @@ import torch
 from .. import checks
 
 
-def next_point_tasks(trajectories: torch.Tensor, lengths: torch.Tensor, characters: torch.Tensor, *,
-                     sectors: int = 8, min_seen: float = 0.5, seed: int = 0):
+def next_point_tasks(
+    trajectories: torch.Tensor,
+    lengths: torch.Tensor,
+    characters: torch.Tensor,
+    *,
+    sectors: int = 8,
+    min_seen: float = 0.5,
+    seed: int = 0,
+):
     """Truncated trajectories and two targets: ``((trajectories, cuts), {"character", "next"})``.
 
     ``trajectories [N, T, 3]`` (zero padded), ``lengths [N]`` (at least 2), ``characters [N]`` (int64).
@@ -65,5 +72,7 @@ def next_point_baselines(data, sectors: int = 8) -> dict[str, float]:
     if int(cuts.min()) < 2:
         raise ValueError("repeating the last step needs at least two seen points in every drawing")
     last = compass_sector(trajectories[rows, cuts - 1, :2] - trajectories[rows, cuts - 2, :2], sectors)
-    return {"majority": float(torch.bincount(truth, minlength=sectors).max()) / len(truth),
-            "repeat last step": float((last == truth).float().mean())}
+    return {
+        "majority": float(torch.bincount(truth, minlength=sectors).max()) / len(truth),
+        "repeat last step": float((last == truth).float().mean()),
+    }

@@ -16,8 +16,16 @@ def _interval(point):
     return float(mean), float(low), float(high)
 
 
-def plot_technique_curves(curves: dict, budgets, tick_labels=None, chance: float | None = None, ax=None,
-                          title: str | None = None, styles: dict | None = None, legend: bool = True):
+def plot_technique_curves(
+    curves: dict,
+    budgets,
+    tick_labels=None,
+    chance: float | None = None,
+    ax=None,
+    title: str | None = None,
+    styles: dict | None = None,
+    legend: bool = True,
+):
     """Accuracy against labelled examples per class, one line per technique with its 95% interval as
     error bars. ``curves`` maps a technique to ``{budget: point}`` with ``point`` a
     :class:`tlearn.compare.Summary` or ``(mean, low, high)``; ``budgets`` (0 and ``math.inf`` = "all"
@@ -46,8 +54,9 @@ def plot_technique_curves(curves: dict, budgets, tick_labels=None, chance: float
     if chance is not None:
         ax.axhline(100 * chance, color="0.5", ls=":", lw=1, label="chance")
     ax.set_xticks(range(len(budgets)))
-    ax.set_xticklabels(tick_labels if tick_labels is not None else
-                       ["all" if b == math.inf else f"{b:g}" for b in budgets])
+    ax.set_xticklabels(
+        tick_labels if tick_labels is not None else ["all" if b == math.inf else f"{b:g}" for b in budgets]
+    )
     ax.set_xlabel("labelled examples per class"), ax.set_ylabel("test accuracy (%)")
     ax.set_ylim(0, 100), ax.grid(alpha=0.3)
     if legend:
@@ -56,8 +65,9 @@ def plot_technique_curves(curves: dict, budgets, tick_labels=None, chance: float
     return fig if fig is not None else ax.figure
 
 
-def plot_technique_ranking(ranking, recommended: str | None = None, max_seconds: float = math.inf,
-                           title: str | None = None):
+def plot_technique_ranking(
+    ranking, recommended: str | None = None, max_seconds: float = math.inf, title: str | None = None
+):
     """Two bar panels: accuracy (with its 95% interval) and training seconds of every technique in
     ``ranking`` (``(technique, budget used, summary)`` rows, as :meth:`tlearn.compare.Comparison.ranking`
     returns). Techniques slower than ``max_seconds`` are grey; the ``recommended`` one is outlined."""
@@ -70,8 +80,15 @@ def plot_technique_ranking(ranking, recommended: str | None = None, max_seconds:
     seconds = np.array([max(float(s.seconds), 1e-3) for _, _, s in ranking])
     colors = ["0.75" if sec > max_seconds else f"C{i % 10}" for i, sec in enumerate(seconds)]
     edges = ["k" if name == recommended else "none" for name, _, _ in ranking]
-    left.barh(y, stats[:, 0], xerr=[stats[:, 0] - stats[:, 1], stats[:, 2] - stats[:, 0]], color=colors,
-              edgecolor=edges, linewidth=2, capsize=3)
+    left.barh(
+        y,
+        stats[:, 0],
+        xerr=[stats[:, 0] - stats[:, 1], stats[:, 2] - stats[:, 0]],
+        color=colors,
+        edgecolor=edges,
+        linewidth=2,
+        capsize=3,
+    )
     right.barh(y, seconds, color=colors, edgecolor=edges, linewidth=2)
     right.set_xscale("log")
     if math.isfinite(max_seconds):

@@ -103,8 +103,9 @@ def embed_2d(features, method: str = "pca", seed: int = 0) -> np.ndarray:
     raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}")
 
 
-def plot_embedding(features, labels, method: str = "pca", markers=None, ax=None, title: str | None = None,
-                   seed: int = 0):
+def plot_embedding(
+    features, labels, method: str = "pca", markers=None, ax=None, title: str | None = None, seed: int = 0
+):
     """A 2-D map of ``features`` coloured by ``labels``; ``markers`` (e.g. the domain of each point)
     switches the marker shape."""
     Z = embed_2d(features, method, seed)
@@ -116,8 +117,17 @@ def plot_embedding(features, labels, method: str = "pca", markers=None, ax=None,
     groups = np.zeros(len(Z), dtype=int) if markers is None else np.asarray(torch.as_tensor(markers).cpu())
     for gid in np.unique(groups):
         m = groups == gid
-        ax.scatter(Z[m, 0], Z[m, 1], c=labels[m], cmap="tab10" if labels.max() < 10 else "tab20", s=10,
-                   marker=styles[int(gid) % len(styles)], alpha=0.7, vmin=labels.min(), vmax=labels.max())
+        ax.scatter(
+            Z[m, 0],
+            Z[m, 1],
+            c=labels[m],
+            cmap="tab10" if labels.max() < 10 else "tab20",
+            s=10,
+            marker=styles[int(gid) % len(styles)],
+            alpha=0.7,
+            vmin=labels.min(),
+            vmax=labels.max(),
+        )
     ax.set_title(title or f"features ({method.upper()})", fontsize=10)
     ax.set_xticks([]), ax.set_yticks([])
     return fig if fig is not None else ax.figure

@@ -33,8 +33,7 @@ def plot_decision_boundaries(models, source, target, *, titles=None, resolution:
         ax.contourf(gx, gy, prob, levels=np.linspace(0, 1, 11), cmap="coolwarm", alpha=0.35)
         ax.contour(gx, gy, prob, levels=[0.5], colors="k", linewidths=1.2)
         ax.scatter(*Xs.T, c=ys, cmap="coolwarm", vmin=0, vmax=1, s=8, edgecolors="none", label="source")
-        ax.scatter(*Xt.T, c=yt, cmap="coolwarm", vmin=0, vmax=1, s=14, marker="x", linewidths=0.8,
-                   label="target")
+        ax.scatter(*Xt.T, c=yt, cmap="coolwarm", vmin=0, vmax=1, s=14, marker="x", linewidths=0.8, label="target")
         ax.set_title(titles[k] if titles else name, fontsize=10)
         ax.set_xticks([]), ax.set_yticks([])
     axes[0, 0].legend(fontsize=7, loc="lower left")
@@ -54,10 +53,11 @@ def plot_domain_features(panels, *, method: str = "pca", seed: int = 0, max_poin
         fs, ft = torch.as_tensor(fs)[:max_points], torch.as_tensor(ft)[:max_points]
         ys, yt = np.asarray(torch.as_tensor(ys)[:max_points]), np.asarray(torch.as_tensor(yt)[:max_points])
         if fs.shape[1:] != ft.shape[1:]:
-            raise ValueError(f"panel {title!r}: source and target features differ in width, "
-                             f"{tuple(fs.shape)} vs {tuple(ft.shape)}")
+            raise ValueError(
+                f"panel {title!r}: source and target features differ in width, {tuple(fs.shape)} vs {tuple(ft.shape)}"
+            )
         Z = embed_2d(torch.cat([fs.flatten(1), ft.flatten(1)]), method, seed)
-        zs, zt = Z[: len(fs)], Z[len(fs):]
+        zs, zt = Z[: len(fs)], Z[len(fs) :]
         top, bottom = axes[0, k], axes[1, k]
         top.scatter(*zs.T, s=6, c="C0", alpha=0.6, label="source")
         top.scatter(*zt.T, s=6, c="C3", alpha=0.6, label="target")

@@ -42,8 +42,15 @@ def plot_accuracy_vs_shots(curves: dict, chance: float | None = None, ax=None, t
         fig, ax = plt.subplots(figsize=(5.5, 3.6))
     for name, results in curves.items():
         ks = [r.k_shot for r in results]
-        ax.errorbar(ks, [100 * r.mean for r in results], yerr=[100 * r.ci95 for r in results], marker="o",
-                    ms=4, capsize=3, label=name)
+        ax.errorbar(
+            ks,
+            [100 * r.mean for r in results],
+            yerr=[100 * r.ci95 for r in results],
+            marker="o",
+            ms=4,
+            capsize=3,
+            label=name,
+        )
     if chance is not None:
         ax.axhline(100 * chance, color="0.5", ls=":", lw=1, label="chance")
     first = next(iter(curves.values()))[0]
@@ -54,14 +61,15 @@ def plot_accuracy_vs_shots(curves: dict, chance: float | None = None, ax=None, t
     return fig if fig is not None else ax.figure
 
 
-def plot_episode_embedding(support, support_labels, query, query_labels, prototypes=None, ax=None,
-                           title: str | None = None):
+def plot_episode_embedding(
+    support, support_labels, query, query_labels, prototypes=None, ax=None, title: str | None = None
+):
     """One episode's embeddings in 2-D (one PCA fitted on support, queries and prototypes together):
     support examples as large circles, queries as small dots, prototypes as stars, coloured by class."""
     support, query = torch.as_tensor(support).detach().cpu(), torch.as_tensor(query).detach().cpu()
     parts = [support, query] + ([torch.as_tensor(prototypes).detach().cpu()] if prototypes is not None else [])
     Z = embed_2d(torch.cat(parts), "pca")
-    zs, zq = Z[: len(support)], Z[len(support): len(support) + len(query)]
+    zs, zq = Z[: len(support)], Z[len(support) : len(support) + len(query)]
     fig = None
     if ax is None:
         fig, ax = plt.subplots(figsize=(4.8, 4.2))
@@ -71,8 +79,9 @@ def plot_episode_embedding(support, support_labels, query, query_labels, prototy
         ax.scatter(*zq[q_lab == c].T, s=12, color=colors(int(c)), alpha=0.6)
         ax.scatter(*zs[s_lab == c].T, s=70, color=colors(int(c)), edgecolor="black", label=f"class {c}")
         if prototypes is not None:
-            ax.scatter(*Z[len(support) + len(query) + int(c)], s=260, marker="*", color=colors(int(c)),
-                       edgecolor="black")
+            ax.scatter(
+                *Z[len(support) + len(query) + int(c)], s=260, marker="*", color=colors(int(c)), edgecolor="black"
+            )
     ax.set_xticks([]), ax.set_yticks([])
     ax.set_title(title or "episode embedding: support (circles), queries (dots), prototypes (stars)", fontsize=9)
     ax.legend(fontsize=7, loc="best")
@@ -80,7 +89,7 @@ def plot_episode_embedding(support, support_labels, query, query_labels, prototy
 
 
 def plot_drawing(image, support, support_labels, scores, class_names=None, title: str | None = None):
-    """"Draw your own": the drawing, the first support image of each class, and each class's score as a bar
+    """ "Draw your own": the drawing, the first support image of each class, and each class's score as a bar
     (the predicted class in green)."""
     scores = torch.as_tensor(scores).detach().cpu().float()
     labels = torch.as_tensor(support_labels).cpu()

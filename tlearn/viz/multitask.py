@@ -14,7 +14,7 @@ def plot_accuracy_vs_size(rows, metric: str = "mean", ax=None, title: str | None
     missing = [k for k in ("method", "train size", metric) if rows and k not in rows[0]]
     if not rows or missing:
         raise ValueError(f"rows need the keys 'method', 'train size' and {metric!r}; missing {missing or 'all rows'}")
-    fig, ax = (plt.subplots(figsize=(5, 3.2)) if ax is None else (ax.figure, ax))
+    fig, ax = plt.subplots(figsize=(5, 3.2)) if ax is None else (ax.figure, ax)
     for method in dict.fromkeys(r["method"] for r in rows):
         points = sorted((r["train size"], r[metric]) for r in rows if r["method"] == method)
         ax.plot(*zip(*points), marker="o", label=method)

@@ -7,15 +7,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 
-def plot_learning_curve(budgets, curves: dict, tick_labels=None, shade: bool = True, ax=None,
-                        title: str | None = None):
+def plot_learning_curve(budgets, curves: dict, tick_labels=None, shade: bool = True, ax=None, title: str | None = None):
     """Test accuracy against labels per class (log scale), one line per method in ``curves``
     (``name -> accuracies``, one per budget). With ``shade`` the gap between the first two curves is
     filled, so a gap that narrows as labels grow is visible at a glance."""
     budgets = [float(b) for b in budgets]
     if not curves or any(len(v) != len(budgets) for v in curves.values()):
-        raise ValueError(f"curves must map each method to {len(budgets)} accuracies (one per budget), "
-                         f"got lengths {[len(v) for v in curves.values()]}")
+        raise ValueError(
+            f"curves must map each method to {len(budgets)} accuracies (one per budget), "
+            f"got lengths {[len(v) for v in curves.values()]}"
+        )
     fig = None
     if ax is None:
         fig, ax = plt.subplots(figsize=(5, 3.4))

@@ -14,8 +14,10 @@ def plot_attribute_table(table, attribute_names, class_names, title: str | None 
     """Class descriptions ``[C, A]`` as a heat map: one row per class, one column per attribute."""
     table = torch.as_tensor(table).detach().cpu().float()
     if table.dim() != 2 or table.shape != (len(class_names), len(attribute_names)):
-        raise ValueError(f"table must be [len(class_names), len(attribute_names)] = "
-                         f"[{len(class_names)}, {len(attribute_names)}], got {list(table.shape)}")
+        raise ValueError(
+            f"table must be [len(class_names), len(attribute_names)] = "
+            f"[{len(class_names)}, {len(attribute_names)}], got {list(table.shape)}"
+        )
     fig = None
     if ax is None:
         fig, ax = plt.subplots(figsize=(0.45 * len(attribute_names) + 1.8, 0.3 * len(class_names) + 1.6))
@@ -24,30 +26,46 @@ def plot_attribute_table(table, attribute_names, class_names, title: str | None 
     ax.set_yticks(range(len(class_names)), [str(c) for c in class_names], fontsize=8)
     binary = bool(((table == 0) | (table == 1)).all())
     for (i, j), v in np.ndenumerate(table.numpy()):
-        ax.text(j, i, f"{v:.0f}" if binary else f"{v:.1f}", ha="center", va="center", fontsize=6,
-                color="white" if v > 0.6 * max(1.0, float(table.max())) else "0.3")
+        ax.text(
+            j,
+            i,
+            f"{v:.0f}" if binary else f"{v:.1f}",
+            ha="center",
+            va="center",
+            fontsize=6,
+            color="white" if v > 0.6 * max(1.0, float(table.max())) else "0.3",
+        )
     ax.set_title(title or "class descriptions", fontsize=10)
     if fig is not None:
         fig.tight_layout()
     return fig if fig is not None else ax.figure
 
 
-def plot_predicted_attributes(predicted, descriptions, attribute_names, class_names, images=None,
-                              title: str | None = None):
+def plot_predicted_attributes(
+    predicted, descriptions, attribute_names, class_names, images=None, title: str | None = None
+):
     """For each class (a row): the mean predicted probability of every attribute over the class's images
     (bars) against the class's description (circles), optionally beside one of its images."""
     predicted = torch.as_tensor(predicted).detach().cpu().float()
     descriptions = torch.as_tensor(descriptions).detach().cpu().float()
     if predicted.shape != descriptions.shape or predicted.dim() != 2:
-        raise ValueError(f"predicted and descriptions must both be [K, A], got {list(predicted.shape)} and "
-                         f"{list(descriptions.shape)}")
+        raise ValueError(
+            f"predicted and descriptions must both be [K, A], got {list(predicted.shape)} and "
+            f"{list(descriptions.shape)}"
+        )
     k, a = predicted.shape
     if len(attribute_names) != a or len(class_names) != k:
-        raise ValueError(f"need {a} attribute names and {k} class names, "
-                         f"got {len(attribute_names)} and {len(class_names)}")
+        raise ValueError(
+            f"need {a} attribute names and {k} class names, got {len(attribute_names)} and {len(class_names)}"
+        )
     with_images = images is not None
-    fig, axes = plt.subplots(k, 2 if with_images else 1, figsize=(0.38 * a + (2.2 if with_images else 1.5), 1.7 * k),
-                             squeeze=False, gridspec_kw={"width_ratios": [1, 0.3 * a]} if with_images else None)
+    fig, axes = plt.subplots(
+        k,
+        2 if with_images else 1,
+        figsize=(0.38 * a + (2.2 if with_images else 1.5), 1.7 * k),
+        squeeze=False,
+        gridspec_kw={"width_ratios": [1, 0.3 * a]} if with_images else None,
+    )
     for i in range(k):
         if with_images:
             _show(axes[i, 0], images[i], str(class_names[i]))
@@ -68,8 +86,9 @@ def plot_confusion(matrix, class_names, title: str | None = None, ax=None):
     """A row-normalised confusion matrix (rows: true class, columns: predicted class)."""
     matrix = torch.as_tensor(matrix).detach().cpu().float()
     if matrix.dim() != 2 or matrix.shape[0] != matrix.shape[1] or len(class_names) != len(matrix):
-        raise ValueError(f"matrix must be [K, K] with K = len(class_names) = {len(class_names)}, "
-                         f"got {list(matrix.shape)}")
+        raise ValueError(
+            f"matrix must be [K, K] with K = len(class_names) = {len(class_names)}, got {list(matrix.shape)}"
+        )
     k = len(matrix)
     fig = None
     if ax is None:
@@ -91,8 +110,7 @@ def plot_confusion(matrix, class_names, title: str | None = None, ax=None):
     return fig if fig is not None else ax.figure
 
 
-def plot_stacking_curves(curves: dict, chosen: dict | None = None, focus: str | None = None,
-                         title: str | None = None):
+def plot_stacking_curves(curves: dict, chosen: dict | None = None, focus: str | None = None, title: str | None = None):
     """Calibrated stacking. Left: the seen-unseen accuracy curve of each method (area = AUSUC), with
     the uncalibrated point (constant 0, circle) and the chosen constant (star). Right: seen accuracy,
     unseen accuracy and their harmonic mean against the constant, for the ``focus`` method."""
@@ -110,8 +128,9 @@ def plot_stacking_curves(curves: dict, chosen: dict | None = None, focus: str | 
             if constant is None:
                 continue
             j = int(np.argmin(np.abs(curve["calibration"] - constant)))
-            ax_suc.plot(curve["unseen"][j], curve["seen"][j], marker, color=color, ms=11 if marker == "*" else 7,
-                        mec="black")
+            ax_suc.plot(
+                curve["unseen"][j], curve["seen"][j], marker, color=color, ms=11 if marker == "*" else 7, mec="black"
+            )
     ax_suc.set_xlabel("unseen-class accuracy"), ax_suc.set_ylabel("seen-class accuracy")
     ax_suc.set_title("seen-unseen curve (o: no calibration, *: chosen)", fontsize=10)
     ax_suc.legend(fontsize=8), ax_suc.grid(alpha=0.3)
@@ -140,8 +159,12 @@ def plot_zero_shot_trial(trial: dict, class_names, images=None, labels=None, des
     fig = plt.figure(figsize=(10, 3.6 if show_retrieved else 3.4))
     grid = fig.add_gridspec(2 if show_retrieved else 1, 8, height_ratios=[3, 1] if show_retrieved else None)
     ax = fig.add_subplot(grid[0, :4])
-    plot_confusion(trial["confusion"], names, ax=ax,
-                   title=f"unseen {', '.join(names)}: accuracy {trial['accuracy']:.2f} (chance {trial['chance']:.2f})")
+    plot_confusion(
+        trial["confusion"],
+        names,
+        ax=ax,
+        title=f"unseen {', '.join(names)}: accuracy {trial['accuracy']:.2f} (chance {trial['chance']:.2f})",
+    )
     text = fig.add_subplot(grid[0, 4:])
     text.axis("off")
     seen = ", ".join(str(class_names[int(c)]) for c in trial["seen"])

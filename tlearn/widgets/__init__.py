@@ -27,7 +27,24 @@ from .multitask import soft_sharing_panel
 from .transfer import fine_tune_panel, probe_panel
 from .zeroshot import zero_shot_panel
 
-__all__ = ["_panel", "_redraw", "arrange", "domain_features_panel", "draw_panel", "drive", "fewshot_panel",
-           "fine_tune_panel", "glyph_browser", "live", "make_output", "probe_panel", "slow_button",
-           "soft_sharing_panel", "technique_panel", "thumbnail_figsize", "timed_label",
-           "two_moons_panel", "zero_shot_panel"]
+__all__ = [
+    "_panel",
+    "_redraw",
+    "arrange",
+    "domain_features_panel",
+    "draw_panel",
+    "drive",
+    "fewshot_panel",
+    "fine_tune_panel",
+    "glyph_browser",
+    "live",
+    "make_output",
+    "probe_panel",
+    "slow_button",
+    "soft_sharing_panel",
+    "technique_panel",
+    "thumbnail_figsize",
+    "timed_label",
+    "two_moons_panel",
+    "zero_shot_panel",
+]

@@ -35,8 +35,10 @@ def arrange(controls) -> W.Box:
             control.layout.width = "auto"
         elif hasattr(control.style, "description_width"):
             control.style.description_width = "initial"
-    return W.Box(list(controls), layout=W.Layout(display="flex", flex_flow="row wrap", align_items="center",
-                                                 width="100%", grid_gap="4px 16px"))
+    return W.Box(
+        list(controls),
+        layout=W.Layout(display="flex", flex_flow="row wrap", align_items="center", width="100%", grid_gap="4px 16px"),
+    )
 
 
 def _panel(controls: dict, output: W.Output, *extra) -> W.VBox:

@@ -22,8 +22,9 @@ def glyph_browser(glyph_set, n_show: int = 10, per_row: int = 5) -> W.VBox:
     ``per_row`` a row) and its pen trajectory stroke by stroke (one frame per stroke)."""
     from ..viz import image_grid, plot_trajectory
 
-    alphabet = W.Dropdown(options=[(name, i) for i, name in enumerate(glyph_set.alphabet_names)], value=0,
-                          description="alphabet")
+    alphabet = W.Dropdown(
+        options=[(name, i) for i, name in enumerate(glyph_set.alphabet_names)], value=0, description="alphabet"
+    )
     character = W.IntSlider(value=0, min=0, max=len(glyph_set.characters_of(0)) - 1, description="character")
     output = make_output()
 
@@ -32,13 +33,21 @@ def glyph_browser(glyph_set, n_show: int = 10, per_row: int = 5) -> W.VBox:
         c = int(chars[min(character.value, len(chars) - 1)])
         idx = (glyph_set.targets == c).nonzero().flatten()[:n_show]
         cols, size = thumbnail_figsize(len(idx), per_row)
-        fig = image_grid(glyph_set.images[idx], nrow=cols, figsize=size,
-                         titles=[f"drawer {int(d)}" for d in glyph_set.drawers[idx]],
-                         suptitle=f"{glyph_set.classes[c]}: {int(glyph_set.n_strokes[c])} strokes")
+        fig = image_grid(
+            glyph_set.images[idx],
+            nrow=cols,
+            figsize=size,
+            titles=[f"drawer {int(d)}" for d in glyph_set.drawers[idx]],
+            suptitle=f"{glyph_set.classes[c]}: {int(glyph_set.n_strokes[c])} strokes",
+        )
         # the trajectory below the thumbnails, in the same output area: one frame per stroke
         first = int(idx[0])
-        output.trajectory = plot_trajectory(glyph_set.trajectories[first], glyph_set.lengths[first],
-                                            steps=int(glyph_set.n_strokes[c]), title="drawn stroke by stroke")
+        output.trajectory = plot_trajectory(
+            glyph_set.trajectories[first],
+            glyph_set.lengths[first],
+            steps=int(glyph_set.n_strokes[c]),
+            title="drawn stroke by stroke",
+        )
         return fig
 
     def show_all():

@@ -8,8 +8,19 @@ import matplotlib.pyplot as plt
 from .base import _panel, _redraw, make_output, slow_button
 
 
-def fine_tune_panel(make_model, train, test, *, n_blocks: int, budgets=(1, 5, 20), lr: float = 1e-3,
-                    steps: int = 60, seed: int = 0, curve=None, **run_kwargs) -> W.VBox:
+def fine_tune_panel(
+    make_model,
+    train,
+    test,
+    *,
+    n_blocks: int,
+    budgets=(1, 5, 20),
+    lr: float = 1e-3,
+    steps: int = 60,
+    seed: int = 0,
+    curve=None,
+    **run_kwargs,
+) -> W.VBox:
     """Fine-tune by hand: choose the learning rate, how many of the top blocks to unfreeze (the head always
     trains, at 10x the rate), and the label budget; press *train*. One run of
     :func:`tlearn.finetune.fine_tune_run` with ``make_model()`` (a fresh pretrained model), drawn on the
@@ -29,12 +40,24 @@ def fine_tune_panel(make_model, train, test, *, n_blocks: int, budgets=(1, 5, 20
     runs = []
 
     def figure():
-        run = fine_tune_run(make_model, train, test, labels_per_class=budget.value, method="layerwise",
-                            lr=rate.value, trainable_blocks=blocks.value, steps=steps, seed=seed, **run_kwargs)
+        run = fine_tune_run(
+            make_model,
+            train,
+            test,
+            labels_per_class=budget.value,
+            method="layerwise",
+            lr=rate.value,
+            trainable_blocks=blocks.value,
+            steps=steps,
+            seed=seed,
+            **run_kwargs,
+        )
         runs.append({"lr": rate.value, "blocks": blocks.value, "labels": budget.value, "accuracy": run["accuracy"]})
-        summary.value = (f"run {len(runs)}: lr {rate.value:.0e} (head {10 * rate.value:.0e}), top {blocks.value} "
-                         f"block(s) unfrozen, {budget.value} labels/class: test accuracy "
-                         f"<b>{run['accuracy']:.3f}</b> in {run['seconds']:.1f} s")
+        summary.value = (
+            f"run {len(runs)}: lr {rate.value:.0e} (head {10 * rate.value:.0e}), top {blocks.value} "
+            f"block(s) unfrozen, {budget.value} labels/class: test accuracy "
+            f"<b>{run['accuracy']:.3f}</b> in {run['seconds']:.1f} s"
+        )
         fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.3))
         if curve is not None:
             plot_learning_curve(*curve, ax=left)
@@ -54,8 +77,18 @@ def fine_tune_panel(make_model, train, test, *, n_blocks: int, budgets=(1, 5, 20
     return panel
 
 
-def probe_panel(train_features: dict, train_labels, test_features: dict, test_labels, *, kind: str = "linear",
-                method: str = "pca", seed: int = 0, budgets=None, **probe_kwargs) -> W.VBox:
+def probe_panel(
+    train_features: dict,
+    train_labels,
+    test_features: dict,
+    test_labels,
+    *,
+    kind: str = "linear",
+    method: str = "pca",
+    seed: int = 0,
+    budgets=None,
+    **probe_kwargs,
+) -> W.VBox:
     """Pick a layer and a probe: the probe is fitted on that layer's cached training features
     (:func:`tlearn.features.fit_probe`), and the test features are drawn in 2-D, coloured by class, with
     the probe's test accuracy in the title. With ``budgets`` (labels per class, e.g. ``(1, 5, 20)``) the
@@ -76,8 +109,9 @@ def probe_panel(train_features: dict, train_labels, test_features: dict, test_la
         budgets = [int(b) for b in budgets]
         if not budgets:
             raise ValueError("budgets is empty; give the label budgets the panel offers, e.g. (1, 5, 20), or None")
-        controls["labels"] = W.Dropdown(options=budgets, value=budgets[min(1, len(budgets) - 1)],
-                                        description="labels/class")
+        controls["labels"] = W.Dropdown(
+            options=budgets, value=budgets[min(1, len(budgets) - 1)], description="labels/class"
+        )
     output = make_output()
     results = {}
 
@@ -85,8 +119,14 @@ def probe_panel(train_features: dict, train_labels, test_features: dict, test_la
         labels = torch.as_tensor(train_labels)
         n_classes = int(labels.max()) + 1
         idx = per_class_indices(labels, controls["labels"].value, seed=seed) if budgets else torch.arange(len(labels))
-        fitted = fit_probe(train_features[layer.value][idx], labels[idx], kind=probe.value, n_classes=n_classes,
-                           seed=seed, **probe_kwargs)
+        fitted = fit_probe(
+            train_features[layer.value][idx],
+            labels[idx],
+            kind=probe.value,
+            n_classes=n_classes,
+            seed=seed,
+            **probe_kwargs,
+        )
         accuracy = probe_accuracy(fitted, test_features[layer.value], test_labels)
         key = (layer.value, probe.value) + ((controls["labels"].value,) if budgets else ())
         results[key] = accuracy
