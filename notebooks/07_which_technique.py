@@ -436,12 +436,11 @@ assert numbers["zero_shot"] >= 3 / n_classes[A], numbers["zero_shot"]
 assert mean(A, best[A, 1], 1) >= numbers["zero_shot"] + 0.15, (best[A, 1], numbers["zero_shot"])
 # no target labels: domain adaptation is far above chance (1 in 10) on the handwritten digits
 assert numbers["adaptation"] >= 0.5, numbers["adaptation"]
-# with 1 and 5 labels per class on both targets: untrained few-shot heads beat training from scratch, the probe
-# trains at least 5 times faster than fine-tuning, and learning beats looking up the nearest labelled image
-# (the best frozen technique beats pixel nearest neighbour)
+# with 1 and 5 labels per class on both targets: untrained few-shot heads beat training from scratch, and
+# learning beats looking up the nearest labelled image (the best frozen technique beats pixel nearest neighbour).
+# Training times are printed, not asserted: on a shared machine they are too noisy to back a claim.
 for target, k in [(A, 1), (A, 5), (B, 1), (B, 5)]:
     assert mean(target, comparison.best(target, few_shot, k), k) > mean(target, "from scratch", k), (target, k)
-    assert seconds(target, "fine-tuning", k) >= 5 * seconds(target, "linear probe", k), (target, k)
     assert mean(target, comparison.best(target, frozen, k), k) > mean(target, "pixel nearest neighbour", k)
 # one label per class: a frozen technique is the best or close to it on both targets
 assert max(frozen_gap[A, 1], frozen_gap[B, 1]) <= 0.03, (frozen_gap[A, 1], frozen_gap[B, 1])
