@@ -186,22 +186,29 @@ def test_rows_have_one_cell_per_budget(comparison):
 
 def test_budget_words():
     assert [budget_text(b) for b in (0, 1, 20, ALL)] == ["0", "1", "20", "all"]
-    assert [budget_phrase(b) for b in (0, 1, 5, ALL)] == ["no labels", "1 label per class", "5 labels per class",
-                                                          "all labels"]
+    assert [budget_phrase(b) for b in (0, 1, 5, ALL)] == [
+        "no labels",
+        "1 label per class",
+        "5 labels per class",
+        "all labels",
+    ]
 
 
 # --- bad input -----------------------------------------------------------------------------------------
-@pytest.mark.parametrize("kwargs, match", [
-    ({"labels": -1}, "labels must be a whole number"),
-    ({"labels": 2.5}, "labels must be a whole number"),
-    ({"labels": True}, "labels must be a whole number"),
-    ({"accuracy": 1.5}, r"accuracy must be in \[0.0, 1.0\]"),
-    ({"accuracy": float("nan")}, "accuracy must be a finite number"),
-    ({"seconds": -1.0}, "seconds must be >= 0"),
-    ({"seconds": "1"}, "seconds must be a finite number"),
-    ({"n_test": 0}, "n_test must be a positive integer"),
-    ({"n_test": 2.0}, "n_test must be a positive integer"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"labels": -1}, "labels must be a whole number"),
+        ({"labels": 2.5}, "labels must be a whole number"),
+        ({"labels": True}, "labels must be a whole number"),
+        ({"accuracy": 1.5}, r"accuracy must be in \[0.0, 1.0\]"),
+        ({"accuracy": float("nan")}, "accuracy must be a finite number"),
+        ({"seconds": -1.0}, "seconds must be >= 0"),
+        ({"seconds": "1"}, "seconds must be a finite number"),
+        ({"n_test": 0}, "n_test must be a positive integer"),
+        ({"n_test": 2.0}, "n_test must be a positive integer"),
+    ],
+)
 def test_add_rejects_bad_values(kwargs, match):
     args = {"target": "T", "technique": "m", "labels": 1, "accuracy": 0.5, "seconds": 0.0, "n_test": 10, **kwargs}
     with pytest.raises(ValueError, match=match):
@@ -220,21 +227,27 @@ def test_unknown_target_and_unmeasured_budget(comparison):
         comparison.summary("T", "heads", 20)
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda c: c.ranking("T", -1), "labels must be a number >= 0"),
-    (lambda c: c.ranking("T", 1, max_seconds=0), "max_seconds must be a positive number"),
-    (lambda c: c.recommend("T", 1, tolerance=1.0), "tolerance must lie in"),
-    (lambda c: c.guide("T", speedup=0.5), "speedup must be a number >= 1"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda c: c.ranking("T", -1), "labels must be a number >= 0"),
+        (lambda c: c.ranking("T", 1, max_seconds=0), "max_seconds must be a positive number"),
+        (lambda c: c.recommend("T", 1, tolerance=1.0), "tolerance must lie in"),
+        (lambda c: c.guide("T", speedup=0.5), "speedup must be a number >= 1"),
+    ],
+)
 def test_queries_reject_bad_values(comparison, call, match):
     with pytest.raises(ValueError, match=match):
         call(comparison)
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: t_interval_95([0.5]), "at least 2 measurements"),
-    (lambda: t_interval_95([0.5, float("nan")]), "NaN"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: t_interval_95([0.5]), "at least 2 measurements"),
+        (lambda: t_interval_95([0.5, float("nan")]), "NaN"),
+    ],
+)
 def test_intervals_reject_bad_values(call, match):
     with pytest.raises(ValueError, match=match):
         call()
@@ -332,8 +345,9 @@ def test_guide_numbers_by_hand():
 
 def test_practitioner_guide_says_what_the_numbers_say():
     c = _two_targets()
-    sentences, n = practitioner_guide(c, NEAR, FAR, zero_shot="zero-shot", adaptation="dann", frozen=FROZEN,
-                                      trained=TRAINED, chance=0.05)
+    sentences, n = practitioner_guide(
+        c, NEAR, FAR, zero_shot="zero-shot", adaptation="dann", frozen=FROZEN, trained=TRAINED, chance=0.05
+    )
     assert len(sentences) == 5 and n["zero_shot"] == pytest.approx(0.25) and n["adaptation"] == pytest.approx(0.6)
     assert "names 25% of the near's test images, 5.0x chance" in sentences[0] and "(heads: 70%)" in sentences[0]
     assert "dann reaches 60% on the far, better than one label per class (fine-tuning: 50%)" in sentences[1]
@@ -342,11 +356,17 @@ def test_practitioner_guide_says_what_the_numbers_say():
     assert "a frozen technique is the best at every budget on the near" in sentences[3]
     assert "at most 18 points behind the best on the far" in sentences[3] and "at least 50x faster" in sentences[3]
     assert "5 labels per class on the far, all labels on the far" in sentences[3]
-    assert "closes in on the near (50 points behind the best with 1 label per class, 7 points with all labels)" \
+    assert (
+        "closes in on the near (50 points behind the best with 1 label per class, 7 points with all labels)"
         in sentences[4]
+    )
     flat = _two_targets(far_fine_tuning=(0.30, 0.50, 0.70))  # fine-tuning never best
-    assert "Fine-tuning never comes out on top" in practitioner_guide(
-        flat, NEAR, FAR, zero_shot="zero-shot", adaptation="dann", frozen=FROZEN, trained=TRAINED, chance=0.05)[0][3]
+    assert (
+        "Fine-tuning never comes out on top"
+        in practitioner_guide(
+            flat, NEAR, FAR, zero_shot="zero-shot", adaptation="dann", frozen=FROZEN, trained=TRAINED, chance=0.05
+        )[0][3]
+    )
 
 
 def test_source_text_claims_from_the_numbers():
@@ -356,8 +376,10 @@ def test_source_text_claims_from_the_numbers():
     assert ft["lead"][NEAR] == pytest.approx([0.30, 0.03]) and ft["lead"][FAR] == pytest.approx([0.35, 0.05])
     assert fe["lead"][NEAR] == pytest.approx([0.06, 0.04]) and fe["lead"][FAR] == pytest.approx([-0.18, -0.10])
     assert not ft["holds"] and not fe["holds"]  # the far target gains more from fine-tuning, and from its start
-    assert fe["measured"].startswith("Does not hold in this run: the linear probe's lead over fine-tuning: near: "
-                                     "+6.0 points with 5 labels per class, +4.0 points with all labels; far: -18.0")
+    assert fe["measured"].startswith(
+        "Does not hold in this run: the linear probe's lead over fine-tuning: near: "
+        "+6.0 points with 5 labels per class, +4.0 points with all labels; far: -18.0"
+    )
     assert "Frozen features are worth most where they were learnt" in fe["why"]
     # the claims hold when the numbers turn: fine-tuning worse on the far target than the probe
     turned = _two_targets(far_fine_tuning=(0.10, 0.30, 0.50))

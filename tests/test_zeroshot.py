@@ -70,8 +70,12 @@ def test_eszsl_closed_form_is_a_stationary_point_of_its_objective():
     Xt, Y, St = _eszsl_problem(seed=1)
     V = zs.eszsl_weights(Xt, Y, St, gamma, lam).double().requires_grad_(True)
     X, S = Xt.T, St.T
-    objective = ((X.T @ V @ S - Y) ** 2).sum() + gamma * ((V @ S) ** 2).sum() \
-        + lam * ((X.T @ V) ** 2).sum() + gamma * lam * (V ** 2).sum()
+    objective = (
+        ((X.T @ V @ S - Y) ** 2).sum()
+        + gamma * ((V @ S) ** 2).sum()
+        + lam * ((X.T @ V) ** 2).sum()
+        + gamma * lam * (V**2).sum()
+    )
     (grad,) = torch.autograd.grad(objective, V)
     assert grad.abs().max() < 1e-3 * (1 + objective.item())
 
@@ -130,11 +134,15 @@ def test_dap_handles_an_attribute_constant_over_seen_classes():
 
 
 # --- every model recognises unseen classes when features encode the attributes ---------------------------
-@pytest.mark.parametrize("make", [
-    lambda f, y, a: zs.DAP().fit(f, y, a),
-    lambda f, y, a: zs.ESZSL(gamma=1.0, lam=1.0).fit(f, y, a),
-    lambda f, y, a: _fitted_proto(f, y, a),
-], ids=["dap", "eszsl", "prototypical"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda f, y, a: zs.DAP().fit(f, y, a),
+        lambda f, y, a: zs.ESZSL(gamma=1.0, lam=1.0).fit(f, y, a),
+        lambda f, y, a: _fitted_proto(f, y, a),
+    ],
+    ids=["dap", "eszsl", "prototypical"],
+)
 def test_models_transfer_to_unseen_classes_in_a_linear_world(make):
     features, labels, attrs = _toy_world(n_classes=16, noise=0.2)
     unseen = torch.arange(12, 16)
@@ -189,7 +197,7 @@ def test_prototypical_fit_equals_a_plain_torch_loop():
     for _ in range(2):
         order, total = torch.randperm(len(features), generator=g), 0.0
         for start in range(0, len(features), 32):
-            batch = order[start:start + 32]
+            batch = order[start : start + 32]
             loss = torch.nn.functional.cross_entropy(by_hand(features[batch], attrs), labels[batch])
             optimizer.zero_grad()
             loss.backward()
@@ -315,8 +323,11 @@ def test_one_shot_reference_matches_a_loop_over_images():
         assert torch.bincount(labels[support]).tolist() == [1] * 5
         per_class = []
         for c in range(5):
-            hits = [int(labels[support[torch.cdist(features[i:i + 1], features[support]).argmin()]] == c)
-                    for i in torch.nonzero(labels == c).flatten().tolist() if i not in support.tolist()]
+            hits = [
+                int(labels[support[torch.cdist(features[i : i + 1], features[support]).argmin()]] == c)
+                for i in torch.nonzero(labels == c).flatten().tolist()
+                if i not in support.tolist()
+            ]
             per_class.append(sum(hits) / len(hits))
         want.append(sum(per_class) / 5)
     assert zs.one_shot_reference(features, labels, draws=3, seed=7) == pytest.approx(sum(want) / 3)
@@ -375,20 +386,35 @@ BAD_INPUTS = [
     (lambda: zs.harmonic_mean(0.5, -0.1), ValueError, "unseen_accuracy must be in"),
     (lambda: zs.per_class_accuracy([0, 1], [0, 1, 1]), ValueError, "predictions and targets must have the same"),
     (lambda: zs.per_class_accuracy([], []), ValueError, "targets is empty"),
-    (lambda: _fitted("eszsl").scores(torch.randn(4, 20), torch.rand(3, 7)), ValueError,
-     "7 attributes per class but the model was fitted with 8"),
-    (lambda: _fitted("dap").scores(torch.randn(4, 20), torch.rand(3, 9).round()), ValueError,
-     "9 attributes per class but the model was fitted with 8"),
+    (
+        lambda: _fitted("eszsl").scores(torch.randn(4, 20), torch.rand(3, 7)),
+        ValueError,
+        "7 attributes per class but the model was fitted with 8",
+    ),
+    (
+        lambda: _fitted("dap").scores(torch.randn(4, 20), torch.rand(3, 9).round()),
+        ValueError,
+        "9 attributes per class but the model was fitted with 8",
+    ),
     (lambda: _fitted("proto").scores(torch.randn(4, 20), torch.rand(3, 5)), ValueError, "5 attributes per class"),
     (lambda: _fitted("eszsl").scores(torch.randn(4, 19), torch.rand(3, 8)), ValueError, "features has 19 columns"),
     (lambda: _fitted("dap").predict_attributes(torch.randn(4, 21)), ValueError, "features has 21 columns"),
-    (lambda: zs.dap_scores(torch.rand(4, 2), torch.rand(5, 3)), ValueError,
-     "class_attributes has 3 attributes per class but attribute_probs has 2"),
-    (lambda: zs.dap_scores(torch.rand(4, 2), torch.tensor([[2.0, 0.0]])), ValueError,
-     r"class_attributes must lie in \[0, 1\]"),
+    (
+        lambda: zs.dap_scores(torch.rand(4, 2), torch.rand(5, 3)),
+        ValueError,
+        "class_attributes has 3 attributes per class but attribute_probs has 2",
+    ),
+    (
+        lambda: zs.dap_scores(torch.rand(4, 2), torch.tensor([[2.0, 0.0]])),
+        ValueError,
+        r"class_attributes must lie in \[0, 1\]",
+    ),
     (lambda: zs.dap_scores(torch.rand(4, 2), torch.rand(3, 2), eps=0.7), ValueError, r"eps must lie in \(0, 0.5\)"),
-    (lambda: zs.dap_scores(torch.rand(4, 2), torch.rand(3, 2), attribute_prior=[0.5]), ValueError,
-     r"attribute_prior must have shape \[2\]"),
+    (
+        lambda: zs.dap_scores(torch.rand(4, 2), torch.rand(3, 2), attribute_prior=[0.5]),
+        ValueError,
+        r"attribute_prior must have shape \[2\]",
+    ),
     (lambda: zs.check_split([0, 1, 3], [2, 3]), ValueError, r"classes \[3\] are both seen and unseen"),
     (lambda: zs.generalized_accuracy(*_random_scores(c=4), [0, 1, 2], [2, 3]), ValueError, "both seen and unseen"),
     (lambda: zs.check_split([], [1, 2]), ValueError, "seen is empty"),
@@ -398,53 +424,105 @@ BAD_INPUTS = [
     (lambda: zs.zero_shot_accuracy(*_random_scores(c=4), []), ValueError, "unseen is empty"),
     (lambda: zs.check_split([0, 1], [7], n_classes=5), ValueError, r"unseen must be class ids in \[0, 5\)"),
     (lambda: zs.check_split([0, 0, 1], [2]), ValueError, "lists a class more than once"),
-    (lambda: zs.zero_shot_accuracy(torch.randn(3, 4), torch.tensor([0, 2, 3]), [2, 3]), ValueError,
-     r"targets contain classes \[0\] that are not in unseen"),
-    (lambda: zs.zero_shot_accuracy(torch.randn(3), torch.tensor([0, 2, 3]), [2, 3]), ValueError,
-     "scores must be 2-D"),
-    (lambda: zs.zero_shot_accuracy(torch.randn(3, 4), torch.tensor([0, 2]), [2, 3]), ValueError,
-     "targets has 2 entries but there are 3 rows"),
-    (lambda: zs.generalized_accuracy(torch.randn(4, 4), torch.tensor([0, 1, 0, 1]), [0, 1], [2, 3]), ValueError,
-     "needs test images of both seen and unseen classes"),
-    (lambda: zs.generalized_accuracy(torch.randn(3, 5), torch.tensor([0, 2, 4]), [0, 1], [2, 3]), ValueError,
-     r"targets contain classes \[4\] that are neither seen nor unseen"),
+    (
+        lambda: zs.zero_shot_accuracy(torch.randn(3, 4), torch.tensor([0, 2, 3]), [2, 3]),
+        ValueError,
+        r"targets contain classes \[0\] that are not in unseen",
+    ),
+    (lambda: zs.zero_shot_accuracy(torch.randn(3), torch.tensor([0, 2, 3]), [2, 3]), ValueError, "scores must be 2-D"),
+    (
+        lambda: zs.zero_shot_accuracy(torch.randn(3, 4), torch.tensor([0, 2]), [2, 3]),
+        ValueError,
+        "targets has 2 entries but there are 3 rows",
+    ),
+    (
+        lambda: zs.generalized_accuracy(torch.randn(4, 4), torch.tensor([0, 1, 0, 1]), [0, 1], [2, 3]),
+        ValueError,
+        "needs test images of both seen and unseen classes",
+    ),
+    (
+        lambda: zs.generalized_accuracy(torch.randn(3, 5), torch.tensor([0, 2, 4]), [0, 1], [2, 3]),
+        ValueError,
+        r"targets contain classes \[4\] that are neither seen nor unseen",
+    ),
     (lambda: zs.stacking_curve(*_random_scores(c=4), [0, 1], [2, 3], n_points=1), ValueError, "n_points must be"),
-    (lambda: zs.stacking_curve(*_random_scores(c=4), [0, 1], [2, 3], calibrations=[]), ValueError,
-     "calibrations is empty"),
-    (lambda: zs.calibrated_stacking(torch.randn(3, 4), [0], float("nan")), ValueError,
-     "calibration must be a finite number"),
-    (lambda: zs.confusion_matrix(torch.randn(3, 4), torch.tensor([0, 1, 3]), [0, 1]), ValueError,
-     r"targets contain classes \[3\] that are not in classes"),
-    (lambda: zs.mean_predicted_attributes(torch.rand(3, 2), torch.tensor([0, 0, 1]), [0, 2]), ValueError,
-     "class 2 has no images in targets"),
+    (
+        lambda: zs.stacking_curve(*_random_scores(c=4), [0, 1], [2, 3], calibrations=[]),
+        ValueError,
+        "calibrations is empty",
+    ),
+    (
+        lambda: zs.calibrated_stacking(torch.randn(3, 4), [0], float("nan")),
+        ValueError,
+        "calibration must be a finite number",
+    ),
+    (
+        lambda: zs.confusion_matrix(torch.randn(3, 4), torch.tensor([0, 1, 3]), [0, 1]),
+        ValueError,
+        r"targets contain classes \[3\] that are not in classes",
+    ),
+    (
+        lambda: zs.mean_predicted_attributes(torch.rand(3, 2), torch.tensor([0, 0, 1]), [0, 2]),
+        ValueError,
+        "class 2 has no images in targets",
+    ),
     (lambda: zs.split_classes(10, 10), ValueError, "n_unseen must be an integer in"),
     (lambda: zs.split_classes(1, 1), ValueError, "classes must be at least 2"),
-    (lambda: zs.generalized_split(torch.arange(4).repeat(3), [0, 1], [9]), ValueError,
-     r"unseen classes \[9\] have no images"),
-    (lambda: zs.generalized_split(torch.arange(4).repeat(3), [0, 1], [2], test_fraction=1.0), ValueError,
-     r"test_fraction must lie in \(0, 1\)"),
+    (
+        lambda: zs.generalized_split(torch.arange(4).repeat(3), [0, 1], [9]),
+        ValueError,
+        r"unseen classes \[9\] have no images",
+    ),
+    (
+        lambda: zs.generalized_split(torch.arange(4).repeat(3), [0, 1], [2], test_fraction=1.0),
+        ValueError,
+        r"test_fraction must lie in \(0, 1\)",
+    ),
     (lambda: zs.generalized_split(torch.arange(4), [0, 1], [2]), ValueError, "each seen class needs at least 2"),
     (lambda: zs.standardize(torch.randn(5, 3), torch.randn(2, 4)), ValueError, "others\\[0\\] has 4 features"),
     (lambda: zs.standardize(torch.randn(0, 3)), ValueError, "train needs at least 1 rows"),
-    (lambda: zs.eszsl_weights(torch.randn(5, 3), torch.randn(4, 2), torch.randn(2, 3)), ValueError,
-     "targets has 4 rows but features has 5"),
-    (lambda: zs.eszsl_weights(torch.randn(5, 3), torch.randn(5, 2), torch.randn(3, 3)), ValueError,
-     "targets has 2 columns but class_attributes describes 3 classes"),
-    (lambda: zs.eszsl_weights(torch.randn(5, 3), torch.randn(5, 2), torch.randn(2, 3), lam=-1.0), ValueError,
-     "lam must be > 0"),
-    (lambda: zs.ESZSL().fit(**_world_with(class_attributes=lambda a: a[:10])), ValueError,
-     r"labels must be >= 0 and < 10"),
+    (
+        lambda: zs.eszsl_weights(torch.randn(5, 3), torch.randn(4, 2), torch.randn(2, 3)),
+        ValueError,
+        "targets has 4 rows but features has 5",
+    ),
+    (
+        lambda: zs.eszsl_weights(torch.randn(5, 3), torch.randn(5, 2), torch.randn(3, 3)),
+        ValueError,
+        "targets has 2 columns but class_attributes describes 3 classes",
+    ),
+    (
+        lambda: zs.eszsl_weights(torch.randn(5, 3), torch.randn(5, 2), torch.randn(2, 3), lam=-1.0),
+        ValueError,
+        "lam must be > 0",
+    ),
+    (
+        lambda: zs.ESZSL().fit(**_world_with(class_attributes=lambda a: a[:10])),
+        ValueError,
+        r"labels must be >= 0 and < 10",
+    ),
     (lambda: zs.DAP().fit(**_world_with(features=_nan_at)), ValueError, "features contains NaN"),
-    (lambda: zs.ESZSL().fit(**_world_with(features=lambda x: x[_ONE_CLASS], labels=lambda y: y[_ONE_CLASS])),
-     ValueError, "at least two seen classes"),
-    (lambda: zs.ESZSL().fit(**_world_with(labels=lambda y: y.float())), ValueError,
-     "labels must be integer class ids"),
-    (lambda: zs.ESZSL().fit(**_world_with(labels=lambda y: y[:-1])), ValueError,
-     "labels has 359 entries but there are 360 rows"),
-    (lambda: zs.PrototypicalZeroShot(20, 8).fit(**_world_with(), epochs=0), ValueError,
-     "epochs must be a positive integer"),
-    (lambda: zs.PrototypicalZeroShot(20, 8).fit(**_world_with(), batch_size=1.5), ValueError,
-     "batch_size must be a positive integer"),
+    (
+        lambda: zs.ESZSL().fit(**_world_with(features=lambda x: x[_ONE_CLASS], labels=lambda y: y[_ONE_CLASS])),
+        ValueError,
+        "at least two seen classes",
+    ),
+    (lambda: zs.ESZSL().fit(**_world_with(labels=lambda y: y.float())), ValueError, "labels must be integer class ids"),
+    (
+        lambda: zs.ESZSL().fit(**_world_with(labels=lambda y: y[:-1])),
+        ValueError,
+        "labels has 359 entries but there are 360 rows",
+    ),
+    (
+        lambda: zs.PrototypicalZeroShot(20, 8).fit(**_world_with(), epochs=0),
+        ValueError,
+        "epochs must be a positive integer",
+    ),
+    (
+        lambda: zs.PrototypicalZeroShot(20, 8).fit(**_world_with(), batch_size=1.5),
+        ValueError,
+        "batch_size must be a positive integer",
+    ),
     (lambda: zs.ESZSL().scores(torch.randn(2, 3), torch.rand(2, 2)), RuntimeError, r"call \.fit"),
     (lambda: zs.DAP().predict_attributes(torch.randn(2, 3)), RuntimeError, r"call \.fit"),
     (lambda: zs.ESZSL(gamma=0.0), ValueError, "gamma must be > 0"),
@@ -454,14 +532,26 @@ BAD_INPUTS = [
     (lambda: zs.PrototypicalZeroShot(20, 8, embedding_dim=-1), ValueError, "embedding_dim must be a positive"),
     (lambda: zs.PrototypicalZeroShot(20, 8, hidden=0), ValueError, "hidden must be None"),
     (lambda: zs.PrototypicalZeroShot(20, 8, dropout=1.0), ValueError, r"dropout must lie in \[0, 1\)"),
-    (lambda: zs.zero_shot_trial(zs.ESZSL(), *_toy_world(n_classes=4), [0, 1, 2]), ValueError,
-     "keep at least two classes seen"),
-    (lambda: zs.zero_shot_trial(zs.ESZSL(), *_toy_world(n_classes=4), [12]), ValueError,
-     r"unseen must be class ids in \[0, 4\)"),
-    (lambda: zs.zero_shot_trial(zs.ESZSL(), *_toy_world(), [3], description=torch.ones(8), k=0), ValueError,
-     "k must be a positive integer"),
-    (lambda: zs.zero_shot_trial(zs.ESZSL(), *_toy_world(), [3], description=torch.ones(5)), ValueError,
-     "class_attributes has 5 attributes per class"),
+    (
+        lambda: zs.zero_shot_trial(zs.ESZSL(), *_toy_world(n_classes=4), [0, 1, 2]),
+        ValueError,
+        "keep at least two classes seen",
+    ),
+    (
+        lambda: zs.zero_shot_trial(zs.ESZSL(), *_toy_world(n_classes=4), [12]),
+        ValueError,
+        r"unseen must be class ids in \[0, 4\)",
+    ),
+    (
+        lambda: zs.zero_shot_trial(zs.ESZSL(), *_toy_world(), [3], description=torch.ones(8), k=0),
+        ValueError,
+        "k must be a positive integer",
+    ),
+    (
+        lambda: zs.zero_shot_trial(zs.ESZSL(), *_toy_world(), [3], description=torch.ones(5)),
+        ValueError,
+        "class_attributes has 5 attributes per class",
+    ),
 ]
 
 
@@ -500,8 +590,11 @@ def test_zero_shot_trial_matches_fitting_by_hand():
     # retrieval ranks the unseen-class images by their score for the description relative to their mean
     # score over the unseen descriptions: a loop over images and a sort agree
     candidates = torch.nonzero(~is_seen).flatten().tolist()
-    relative = [float(everything[i] @ model.V @ attrs[7]) - sum(float(everything[i] @ model.V @ attrs[c])
-                                                                 for c in unseen) / len(unseen) for i in candidates]
+    relative = [
+        float(everything[i] @ model.V @ attrs[7])
+        - sum(float(everything[i] @ model.V @ attrs[c]) for c in unseen) / len(unseen)
+        for i in candidates
+    ]
     ranked = sorted(range(len(candidates)), key=lambda j: -relative[j])[:5]
     assert trial["retrieved"].tolist() == [candidates[j] for j in ranked]
     assert (labels[trial["retrieved"]] == 7).float().mean() >= 0.6  # the described class comes back
@@ -512,12 +605,20 @@ def test_zero_shot_panel_runs_what_a_user_chooses():
 
     features, labels, attrs = _toy_world(n_classes=10, noise=0.2)
     names = [f"A{i}" for i in range(8)]
-    panel = widgets.zero_shot_panel(lambda: zs.ESZSL(), features, labels, attrs, names,
-                                    [f"class {c}" for c in range(10)], images=torch.rand(len(labels), 1, 8, 8))
+    panel = widgets.zero_shot_panel(
+        lambda: zs.ESZSL(),
+        features,
+        labels,
+        attrs,
+        names,
+        [f"class {c}" for c in range(10)],
+        images=torch.rand(len(labels), 1, 8, 8),
+    )
     widgets.drive(panel, click="run", unseen=(2, 5), description="A0, A3")
     trial = panel.trials[-1]
-    direct = zs.zero_shot_trial(zs.ESZSL(), features, labels, attrs, [2, 5],
-                                description=zs.parse_description("A0, A3", names))
+    direct = zs.zero_shot_trial(
+        zs.ESZSL(), features, labels, attrs, [2, 5], description=zs.parse_description("A0, A3", names)
+    )
     assert trial["accuracy"] == pytest.approx(direct["accuracy"])
     assert torch.equal(trial["retrieved"], direct["retrieved"])
     assert panel.output.last_figure is not None
@@ -527,8 +628,9 @@ def test_zero_shot_panel_reports_a_bad_description():
     from tlearn import widgets
 
     features, labels, attrs = _toy_world(n_classes=10)
-    panel = widgets.zero_shot_panel(lambda: zs.ESZSL(), features, labels, attrs, [f"A{i}" for i in range(8)],
-                                    [str(c) for c in range(10)])
+    panel = widgets.zero_shot_panel(
+        lambda: zs.ESZSL(), features, labels, attrs, [f"A{i}" for i in range(8)], [str(c) for c in range(10)]
+    )
     with pytest.raises(ValueError, match="unknown attribute 'wings'"):
         widgets.drive(panel, click="run", description="A1, wings")
 
@@ -542,8 +644,9 @@ def test_zero_shot_plots_return_figures():
 
     table, names = zs.digit_attributes()
     assert viz.plot_attribute_table(table, names, list("0123456789")) is not None
-    fig = viz.plot_predicted_attributes(torch.rand(2, len(names)), table[:2], names, ["0", "1"],
-                                        images=torch.rand(2, 1, 8, 8))
+    fig = viz.plot_predicted_attributes(
+        torch.rand(2, len(names)), table[:2], names, ["0", "1"], images=torch.rand(2, 1, 8, 8)
+    )
     assert len(fig.axes) == 4
     scores, targets = _random_scores(n=100, c=6, seed=5)
     curve = zs.stacking_curve(scores, targets, [0, 1, 2], [3, 4, 5])

@@ -46,8 +46,20 @@ from .results import (
     wilson_interval_95,
 )
 
-__all__ = ["ALL", "SOURCE_CLAIMS", "Comparison", "Summary", "budget_phrase", "budget_text", "claims_markdown",
-           "guide_numbers", "practitioner_guide", "source_text_claims", "t_interval_95", "wilson_interval_95"]
+__all__ = [
+    "ALL",
+    "SOURCE_CLAIMS",
+    "Comparison",
+    "Summary",
+    "budget_phrase",
+    "budget_text",
+    "claims_markdown",
+    "guide_numbers",
+    "practitioner_guide",
+    "source_text_claims",
+    "t_interval_95",
+    "wilson_interval_95",
+]
 
 ALL = math.inf  # the label budget "every labelled example there is"
 
@@ -102,15 +114,21 @@ class Comparison:
         self._runs: dict[tuple[str, str, float], list[tuple[float, float, int | None]]] = {}
 
     # --- recording ------------------------------------------------------------------------------------
-    def add(self, target: str, technique: str, labels, accuracy: float, seconds: float = 0.0,
-            n_test: int | None = None) -> None:
+    def add(
+        self, target: str, technique: str, labels, accuracy: float, seconds: float = 0.0, n_test: int | None = None
+    ) -> None:
         for name, value in (("target", target), ("technique", technique)):
             if not isinstance(value, str) or not value:
                 raise TypeError(f"{name} must be a non-empty string, got {value!r}")
-        if isinstance(labels, bool) or not isinstance(labels, (int, float)) or not (
-                labels == ALL or (labels >= 0 and float(labels).is_integer())):
-            raise ValueError(f"labels must be a whole number of labelled examples per class >= 0, or "
-                             f"tlearn.compare.ALL, got {labels!r}")
+        if (
+            isinstance(labels, bool)
+            or not isinstance(labels, (int, float))
+            or not (labels == ALL or (labels >= 0 and float(labels).is_integer()))
+        ):
+            raise ValueError(
+                f"labels must be a whole number of labelled examples per class >= 0, or "
+                f"tlearn.compare.ALL, got {labels!r}"
+            )
         accuracy = checks.fraction("accuracy", accuracy)
         seconds = checks.number("seconds", seconds, non_negative=True)
         if n_test is not None:
@@ -143,8 +161,10 @@ class Comparison:
         key = (target, technique, float(labels))
         if key not in self._runs:
             measured = ", ".join(budget_text(b) for b in self.budgets(target, technique)) or "none"
-            raise ValueError(f"{technique!r} was not run on {target!r} with {budget_text(labels)} labels per class "
-                             f"(measured budgets: {measured})")
+            raise ValueError(
+                f"{technique!r} was not run on {target!r} with {budget_text(labels)} labels per class "
+                f"(measured budgets: {measured})"
+            )
         return [a for a, _, _ in self._runs[key]]
 
     # --- summaries ------------------------------------------------------------------------------------
@@ -169,13 +189,20 @@ class Comparison:
         runs = self._runs[(target, technique, float(labels))]
         seconds = sum(s for _, s, _ in runs) / len(runs)
         if len(accs) >= 2:
-            estimate = from_values(accs, f"mean over {len(accs)} runs; Student-t interval over runs",
-                                   student_t=True)
+            estimate = from_values(accs, f"mean over {len(accs)} runs; Student-t interval over runs", student_t=True)
             return _summary(estimate, seconds, "runs")
         n_test = runs[0][2]
         if n_test is None:
-            return Summary(accs[0], accs[0], accs[0], 1, "one run; no interval (number of test images not given)",
-                           (accs[0],), seconds=seconds, interval="none")
+            return Summary(
+                accs[0],
+                accs[0],
+                accs[0],
+                1,
+                "one run; no interval (number of test images not given)",
+                (accs[0],),
+                seconds=seconds,
+                interval="none",
+            )
         estimate = from_accuracy(accs[0], n_test, f"one run; Wilson interval over {n_test} test images")
         return _summary(estimate, seconds, "test images")
 
@@ -200,8 +227,9 @@ class Comparison:
                     out.append((technique, usable[-1], s))
         return sorted(out, key=lambda row: -row[2].mean)
 
-    def recommend(self, target: str, labels, max_seconds: float = math.inf,
-                  tolerance: float = 0.0) -> tuple[str, float, Summary] | None:
+    def recommend(
+        self, target: str, labels, max_seconds: float = math.inf, tolerance: float = 0.0
+    ) -> tuple[str, float, Summary] | None:
         """The technique to use with ``labels`` per class and ``max_seconds`` of training: the fastest one
         whose mean accuracy is within ``tolerance`` (a fraction, 0.01 = one point) of the best usable
         mean; ``None`` if nothing is usable."""
@@ -232,9 +260,11 @@ class Comparison:
                 text += f"; not separated from it by this run: {', '.join(tied)}"
             pick = self.recommend(target, labels, tolerance=tolerance)
             if pick[0] != name and pick[2].seconds * speedup <= best.seconds:
-                text += (f"; within {100 * tolerance:.0f} points and {best.seconds / max(pick[2].seconds, 1e-9):.0f}x "
-                         f"faster: {pick[0]} ({100 * pick[2].mean:.1f} %, {pick[2].seconds:.2g} s against "
-                         f"{best.seconds:.2g} s)")
+                text += (
+                    f"; within {100 * tolerance:.0f} points and {best.seconds / max(pick[2].seconds, 1e-9):.0f}x "
+                    f"faster: {pick[0]} ({100 * pick[2].mean:.1f} %, {pick[2].seconds:.2g} s against "
+                    f"{best.seconds:.2g} s)"
+                )
             lines.append(text + ".")
         return lines
 
@@ -268,8 +298,16 @@ def _points(x: float) -> str:
     return f"{100 * x:.0f} point{'' if round(100 * x) == 1 else 's'}"
 
 
-def guide_numbers(c: Comparison, targets, *, frozen, trained, scratch: str = "from scratch",
-                  fine_tuning: str = "fine-tuning", probe: str = "linear probe") -> dict:
+def guide_numbers(
+    c: Comparison,
+    targets,
+    *,
+    frozen,
+    trained,
+    scratch: str = "from scratch",
+    fine_tuning: str = "fine-tuning",
+    probe: str = "linear probe",
+) -> dict:
     """What the practitioner's guide says, as numbers, for every target and every budget ``k > 0`` at
     which ``fine_tuning`` was measured: ``best`` technique among ``frozen + trained``; ``frozen_gap``, how
     far the best ``frozen`` technique is behind it; ``scratch_gap``, how far ``scratch`` is behind it; and
@@ -279,23 +317,37 @@ def guide_numbers(c: Comparison, targets, *, frozen, trained, scratch: str = "fr
     pairs = [(t, k) for t in targets for k in budgets[t]]
     best = {(t, k): c.best(t, learned, k) for t, k in pairs}
     return {
-        "budgets": budgets, "best": best,
+        "budgets": budgets,
+        "best": best,
         "frozen_gap": {(t, k): c.mean(t, best[t, k], k) - c.mean(t, c.best(t, frozen, k), k) for t, k in pairs},
         "scratch_gap": {(t, k): c.mean(t, best[t, k], k) - c.mean(t, scratch, k) for t, k in pairs},
         "speedup": {t: min(c.seconds(t, fine_tuning, k) / c.seconds(t, probe, k) for k in budgets[t]) for t in targets},
     }
 
 
-def practitioner_guide(c: Comparison, near: str, far: str, *, zero_shot: str, adaptation: str, frozen, trained,
-                       chance: float, scratch: str = "from scratch", fine_tuning: str = "fine-tuning",
-                       probe: str = "linear probe", margin: float = 0.03) -> tuple[list[str], dict]:
+def practitioner_guide(
+    c: Comparison,
+    near: str,
+    far: str,
+    *,
+    zero_shot: str,
+    adaptation: str,
+    frozen,
+    trained,
+    chance: float,
+    scratch: str = "from scratch",
+    fine_tuning: str = "fine-tuning",
+    probe: str = "linear probe",
+    margin: float = 0.03,
+) -> tuple[list[str], dict]:
     """The questions a practitioner asks, answered in five sentences from the runs recorded: no labels but
     descriptions (``zero_shot`` on ``near``, against ``chance``), no target labels but a neighbouring
     domain (``adaptation`` on ``far``), one label per class, a few labels and more, all labels. Returns
     the sentences and :func:`guide_numbers` (plus the two zero-label accuracies) so that a notebook can
     assert what they say. Two accuracies closer than ``margin`` are called "about as good as"."""
-    n = guide_numbers(c, (near, far), frozen=frozen, trained=trained, scratch=scratch, fine_tuning=fine_tuning,
-                      probe=probe)
+    n = guide_numbers(
+        c, (near, far), frozen=frozen, trained=trained, scratch=scratch, fine_tuning=fine_tuning, probe=probe
+    )
     best, frozen_gap, scratch_gap, budgets = n["best"], n["frozen_gap"], n["scratch_gap"], n["budgets"]
     mean = c.mean
     n["zero_shot"], n["adaptation"] = mean(near, zero_shot, 0), mean(far, adaptation, 0)
@@ -305,33 +357,54 @@ def practitioner_guide(c: Comparison, near: str, far: str, *, zero_shot: str, ad
 
     def behind(t):
         worst = max(frozen_gap[t, k] for k in budgets[t])
-        return (f"a frozen technique is the best at every budget on the {_short(t)}" if worst <= 0 else
-                f"the best frozen technique is at most {_points(worst)} behind the best on the {_short(t)}")
+        return (
+            f"a frozen technique is the best at every budget on the {_short(t)}"
+            if worst <= 0
+            else f"the best frozen technique is at most {_points(worst)} behind the best on the {_short(t)}"
+        )
 
     def closing(t):
         first, last = scratch_gap[t, budgets[t][0]], scratch_gap[t, budgets[t][-1]]
-        return (f"{'closes in' if last < first else 'does not close in'} on the {_short(t)} ({_points(first)} "
-                f"behind the best with {budget_phrase(budgets[t][0])}, {_points(last)} with "
-                f"{budget_phrase(budgets[t][-1])})")
+        return (
+            f"{'closes in' if last < first else 'does not close in'} on the {_short(t)} ({_points(first)} "
+            f"behind the best with {budget_phrase(budgets[t][0])}, {_points(last)} with "
+            f"{budget_phrase(budgets[t][-1])})"
+        )
 
     wins = [(t, k) for t in (near, far) for k in budgets[t] if best[t, k] == fine_tuning]
     sentences = [
-        (f"No labels, but descriptions of the classes: zero-shot learning names {n['zero_shot']:.0%} of the "
-         f"{_short(near)}'s test images, {n['zero_shot'] / chance:.1f}x chance; one label per class does "
-         f"{'better' if at_one[near] > n['zero_shot'] else 'worse'} ({best[near, 1]}: {at_one[near]:.0%})."),
-        (f"No target labels, but a labelled neighbouring domain: {adaptation} reaches {n['adaptation']:.0%} on the "
-         f"{_short(far)}, {relation} one label per class ({best[far, 1]}: {at_one[far]:.0%}), for "
-         f"{c.seconds(far, adaptation, 0):.0f} s of training."),
-        "One label per class: reuse the pretrained network. Best: " + "; ".join(
-            f"{best[t, 1]} on the {_short(t)} ({at_one[t]:.0%}), " + (
-                "which trains nothing on the target" if best[t, 1] in frozen else
-                f"{_points(frozen_gap[t, 1])} ahead of the best frozen technique") for t in (near, far))
+        (
+            f"No labels, but descriptions of the classes: zero-shot learning names {n['zero_shot']:.0%} of the "
+            f"{_short(near)}'s test images, {n['zero_shot'] / chance:.1f}x chance; one label per class does "
+            f"{'better' if at_one[near] > n['zero_shot'] else 'worse'} ({best[near, 1]}: {at_one[near]:.0%})."
+        ),
+        (
+            f"No target labels, but a labelled neighbouring domain: {adaptation} reaches {n['adaptation']:.0%} on the "
+            f"{_short(far)}, {relation} one label per class ({best[far, 1]}: {at_one[far]:.0%}), for "
+            f"{c.seconds(far, adaptation, 0):.0f} s of training."
+        ),
+        "One label per class: reuse the pretrained network. Best: "
+        + "; ".join(
+            f"{best[t, 1]} on the {_short(t)} ({at_one[t]:.0%}), "
+            + (
+                "which trains nothing on the target"
+                if best[t, 1] in frozen
+                else f"{_points(frozen_gap[t, 1])} ahead of the best frozen technique"
+            )
+            for t in (near, far)
+        )
         + f". Training from scratch is {_points(scratch_gap[near, 1])} and {_points(scratch_gap[far, 1])} behind.",
-        "A few labels and more: " + "; ".join(behind(t) for t in (near, far))
-        + f". The probe trains at least {min(n['speedup'].values()):.0f}x faster than fine-tuning. " + (
-            (f"Fine-tuning comes out on top with {', '.join(f'{budget_phrase(k)} on the {_short(t)}' for t, k in wins)}"
-             ": there, training the whole network buys the last points, at many times the cost.")
-            if wins else "Fine-tuning never comes out on top here: start with a probe."),
+        "A few labels and more: "
+        + "; ".join(behind(t) for t in (near, far))
+        + f". The probe trains at least {min(n['speedup'].values()):.0f}x faster than fine-tuning. "
+        + (
+            (
+                f"Fine-tuning comes out on top with {', '.join(f'{budget_phrase(k)} on the {_short(t)}' for t, k in wins)}"
+                ": there, training the whole network buys the last points, at many times the cost."
+            )
+            if wins
+            else "Fine-tuning never comes out on top here: start with a probe."
+        ),
         f"All labels: training from scratch {closing(near)}, and {closing(far)}.",
     ]
     return sentences, n
@@ -343,8 +416,16 @@ SOURCE_CLAIMS = (
 )
 
 
-def source_text_claims(c: Comparison, near: str, far: str, budgets, *, probe: str = "linear probe",
-                       fine_tuning: str = "fine-tuning", scratch: str = "from scratch") -> list[dict]:
+def source_text_claims(
+    c: Comparison,
+    near: str,
+    far: str,
+    budgets,
+    *,
+    probe: str = "linear probe",
+    fine_tuning: str = "fine-tuning",
+    scratch: str = "from scratch",
+) -> list[dict]:
     """The two causal claims of the source text (:data:`SOURCE_CLAIMS`) against the runs recorded, on a
     ``near`` and a ``far`` target at each of ``budgets``. Fine-tuning's effectiveness is its lead over
     training the same network from ``scratch`` (what the pretrained start buys); feature extraction's
@@ -357,28 +438,37 @@ def source_text_claims(c: Comparison, near: str, far: str, budgets, *, probe: st
         return [c.mean(t, a, k) - c.mean(t, b, k) for k in budgets]
 
     def words(leads):
-        return "; ".join(f"{_short(t)}: " + ", ".join(f"{100 * x:+.1f} points with {budget_phrase(k)}"
-                                                     for x, k in zip(leads[t], budgets)) for t in (near, far))
+        return "; ".join(
+            f"{_short(t)}: "
+            + ", ".join(f"{100 * x:+.1f} points with {budget_phrase(k)}" for x, k in zip(leads[t], budgets))
+            for t in (near, far)
+        )
 
     out = []
     for says, leads, named, other in (
-            (SOURCE_CLAIMS[0], {t: lead(t, fine_tuning, scratch) for t in (near, far)}, near, far),
-            (SOURCE_CLAIMS[1], {t: lead(t, probe, fine_tuning) for t in (near, far)}, far, near)):
+        (SOURCE_CLAIMS[0], {t: lead(t, fine_tuning, scratch) for t in (near, far)}, near, far),
+        (SOURCE_CLAIMS[1], {t: lead(t, probe, fine_tuning) for t in (near, far)}, far, near),
+    ):
         holds = sum(leads[named]) > sum(leads[other])
         out.append({"says": says, "lead": leads, "holds": holds})
     ft, fe = out
     ft["measured"] = f"{fine_tuning}'s lead over {scratch}: {words(ft['lead'])}."
     fe["measured"] = f"the {probe}'s lead over {fine_tuning}: {words(fe['lead'])}."
-    ft["why"] = (f"A start learnt on similar data is closer to a solution, so the same steps from it go further on the "
-                 f"{_short(near)}; on the {_short(far)} less of it applies." if ft["holds"] else
-                 f"The pretrained start bought more on the {_short(far)}: there, training from scratch is further "
-                 f"behind.")
-    fe["why"] = (f"On the {_short(far)}, training the network on few labels lost more to overfitting than its "
-                 f"frozen features lost by not adapting." if fe["holds"] else
-                 f"Frozen features are worth most where they were learnt: on the {_short(near)} they already separate "
-                 f"the new classes, and training them on few labels adds noise; on the {_short(far)} they miss what "
-                 f"tells its classes apart, and fine-tuning recovers it. The size-and-similarity rule (CS231n; "
-                 f"Yosinski et al. 2014) says the same: freeze for a similar target, fine-tune a different one.")
+    ft["why"] = (
+        f"A start learnt on similar data is closer to a solution, so the same steps from it go further on the "
+        f"{_short(near)}; on the {_short(far)} less of it applies."
+        if ft["holds"]
+        else f"The pretrained start bought more on the {_short(far)}: there, training from scratch is further behind."
+    )
+    fe["why"] = (
+        f"On the {_short(far)}, training the network on few labels lost more to overfitting than its "
+        f"frozen features lost by not adapting."
+        if fe["holds"]
+        else f"Frozen features are worth most where they were learnt: on the {_short(near)} they already separate "
+        f"the new classes, and training them on few labels adds noise; on the {_short(far)} they miss what "
+        f"tells its classes apart, and fine-tuning recovers it. The size-and-similarity rule (CS231n; "
+        f"Yosinski et al. 2014) says the same: freeze for a similar target, fine-tune a different one."
+    )
     for claim in out:
         claim["measured"] = ("Holds" if claim["holds"] else "Does not hold") + " in this run: " + claim["measured"]
     return out

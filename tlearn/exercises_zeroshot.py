@@ -61,8 +61,11 @@ def check_calibrated_harmonic_mean(fn, trials: int = 4, atol: float = 1e-5, verb
             except (TypeError, ValueError):
                 return say(False, f"return one number, the harmonic mean H, got {type(got).__name__}")
             if abs(value - want["harmonic"]) > atol:
-                return say(False, f"H = {value:.4f} but it should be {want['harmonic']:.4f} at gamma = {gamma} "
-                                  f"(seen accuracy {want['seen']:.4f}, unseen {want['unseen']:.4f}); subtract gamma "
-                                  "from the seen columns only, let all classes compete, average accuracy per class, "
-                                  "then take 2 S U / (S + U)")
+                return say(
+                    False,
+                    f"H = {value:.4f} but it should be {want['harmonic']:.4f} at gamma = {gamma} "
+                    f"(seen accuracy {want['seen']:.4f}, unseen {want['unseen']:.4f}); subtract gamma "
+                    "from the seen columns only, let all classes compete, average accuracy per class, "
+                    "then take 2 S U / (S + U)",
+                )
     return say(True, f"your H equals tlearn's on {trials} random score matrices, with and without calibration.")

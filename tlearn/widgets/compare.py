@@ -7,8 +7,9 @@ import ipywidgets as W
 from .base import _panel, _redraw, make_output
 
 
-def technique_panel(comparison, *, target: str | None = None, labels=5, max_seconds: float = 1000.0,
-                    tolerance: float = 0.02) -> W.VBox:
+def technique_panel(
+    comparison, *, target: str | None = None, labels=5, max_seconds: float = 1000.0, tolerance: float = 0.02
+) -> W.VBox:
     """Which technique when? Choose the target, how many labels per class you have, the training time you
     can spend on the target and how many accuracy points you would give up for speed: every technique
     usable with those labels is ranked (:meth:`tlearn.compare.Comparison.ranking`, from the runs already
@@ -32,10 +33,12 @@ def technique_panel(comparison, *, target: str | None = None, labels=5, max_seco
     labels_slider = W.SelectionSlider(options=label_options(target_menu.value), description="labels/class")
     if labels in [v for _, v in labels_slider.options]:
         labels_slider.value = labels
-    seconds_slider = W.FloatLogSlider(value=max_seconds, base=10, min=-2, max=3, step=0.25, description="max s",
-                                      readout_format=".2g")
-    tolerance_slider = W.FloatSlider(value=tolerance, min=0.0, max=0.1, step=0.01, description="give up ≤",
-                                     readout_format=".0%")
+    seconds_slider = W.FloatLogSlider(
+        value=max_seconds, base=10, min=-2, max=3, step=0.25, description="max s", readout_format=".2g"
+    )
+    tolerance_slider = W.FloatSlider(
+        value=tolerance, min=0.0, max=0.1, step=0.01, description="give up ≤", readout_format=".0%"
+    )
     summary = W.HTML()
     output = make_output()
     picks = []
@@ -48,10 +51,16 @@ def technique_panel(comparison, *, target: str | None = None, labels=5, max_seco
             summary.value = f"nothing measured on {name} with {budget_phrase(k)} trains in under {limit:.2g} s"
         else:
             technique, used, s = pick
-            summary.value = (f"{name}, {budget_phrase(k)}, at most {limit:.2g} s: use <b>{technique}</b> "
-                             f"({s}, {s.seconds:.2g} s to train, its {budget_text(used)}-label result)")
-        return plot_technique_ranking(comparison.ranking(name, k), pick[0] if pick else None, limit,
-                                      title=f"{name}: techniques usable with {budget_phrase(k)}")
+            summary.value = (
+                f"{name}, {budget_phrase(k)}, at most {limit:.2g} s: use <b>{technique}</b> "
+                f"({s}, {s.seconds:.2g} s to train, its {budget_text(used)}-label result)"
+            )
+        return plot_technique_ranking(
+            comparison.ranking(name, k),
+            pick[0] if pick else None,
+            limit,
+            title=f"{name}: techniques usable with {budget_phrase(k)}",
+        )
 
     def new_target(change):
         labels_slider.options = label_options(change["new"])
@@ -61,8 +70,12 @@ def technique_panel(comparison, *, target: str | None = None, labels=5, max_seco
     for control in (labels_slider, seconds_slider, tolerance_slider):
         control.observe(lambda change: _redraw(output, figure), names="value")
     _redraw(output, figure)
-    controls = {"target": target_menu, "labels": labels_slider, "max_seconds": seconds_slider,
-                "tolerance": tolerance_slider}
+    controls = {
+        "target": target_menu,
+        "labels": labels_slider,
+        "max_seconds": seconds_slider,
+        "tolerance": tolerance_slider,
+    }
     panel = _panel(controls, output, summary)
     panel.picks, panel.summary = picks, summary
     return panel

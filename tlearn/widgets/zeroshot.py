@@ -7,8 +7,19 @@ import ipywidgets as W
 from .base import _panel, _redraw, make_output, slow_button
 
 
-def zero_shot_panel(make_model, features, labels, class_attributes, attribute_names, class_names, *,
-                    images=None, unseen=(0, 1, 2), description: str = "", k: int = 8) -> W.VBox:
+def zero_shot_panel(
+    make_model,
+    features,
+    labels,
+    class_attributes,
+    attribute_names,
+    class_names,
+    *,
+    images=None,
+    unseen=(0, 1, 2),
+    description: str = "",
+    k: int = 8,
+) -> W.VBox:
     """Zero-shot by hand: choose which classes are unseen (the model is refitted on the others), or type a
     new description, press *run*, and see the confusion among the unseen classes and the images that best
     match the description. ``make_model()`` returns a fresh model with ``fit``/``scores`` (e.g.
@@ -18,10 +29,18 @@ def zero_shot_panel(make_model, features, labels, class_attributes, attribute_na
     from ..zeroshot import parse_description, zero_shot_trial
 
     names = [str(c) for c in class_names]
-    chooser = W.SelectMultiple(options=[(n, i) for i, n in enumerate(names)], value=tuple(int(c) for c in unseen),
-                               rows=min(10, len(names)), description="unseen")
-    typed = W.Text(value=description, placeholder=", ".join(list(attribute_names)[:3]) + ", ...",
-                   description="describe", layout=W.Layout(width="420px"))
+    chooser = W.SelectMultiple(
+        options=[(n, i) for i, n in enumerate(names)],
+        value=tuple(int(c) for c in unseen),
+        rows=min(10, len(names)),
+        description="unseen",
+    )
+    typed = W.Text(
+        value=description,
+        placeholder=", ".join(list(attribute_names)[:3]) + ", ...",
+        description="describe",
+        layout=W.Layout(width="420px"),
+    )
     run = slow_button("refit and run", "refits the model without the unseen classes, then classifies them")
     hint = W.HTML(f"<small>attributes: {', '.join(attribute_names)}</small>")
     output = make_output()
@@ -30,8 +49,9 @@ def zero_shot_panel(make_model, features, labels, class_attributes, attribute_na
     def figure():
         text = typed.value.strip()
         wanted = parse_description(text, attribute_names) if text else None
-        trial = zero_shot_trial(make_model(), features, labels, class_attributes, list(chooser.value),
-                                description=wanted, k=k)
+        trial = zero_shot_trial(
+            make_model(), features, labels, class_attributes, list(chooser.value), description=wanted, k=k
+        )
         trials.append(trial)
         return plot_zero_shot_trial(trial, names, images=images, labels=labels, description=text or None)
 
@@ -48,8 +68,10 @@ def stacking_readout(scores, targets, seen, unseen, calibration: float) -> dict:
     from ..zeroshot import generalized_accuracy
 
     out = generalized_accuracy(scores, targets, seen, unseen, calibration)
-    out["text"] = (f"gamma = {calibration:.3g}: seen {out['seen']:.1%}, unseen {out['unseen']:.1%}, "
-                   f"harmonic mean H {out['harmonic']:.1%}; {out['unseen_as_seen']:.0%} of unseen images taken as seen")
+    out["text"] = (
+        f"gamma = {calibration:.3g}: seen {out['seen']:.1%}, unseen {out['unseen']:.1%}, "
+        f"harmonic mean H {out['harmonic']:.1%}; {out['unseen_as_seen']:.0%} of unseen images taken as seen"
+    )
     return out
 
 
@@ -61,16 +83,18 @@ def _stacking_figure(curve, point, name):
     ax_curve.plot(point["unseen"], point["seen"], "o", color="C3", ms=9, label="this gamma")
     ax_curve.set(xlabel="unseen-class accuracy", ylabel="seen-class accuracy", xlim=(0, 1), ylim=(0, 1))
     ax_curve.set_title(f"{name}: the seen-unseen curve", fontsize=10), ax_curve.legend(fontsize=8)
-    bars = ax_bars.bar(["seen", "unseen", "H"], [point["seen"], point["unseen"], point["harmonic"]],
-                       color=["C0", "C1", "C3"])
+    bars = ax_bars.bar(
+        ["seen", "unseen", "H"], [point["seen"], point["unseen"], point["harmonic"]], color=["C0", "C1", "C3"]
+    )
     ax_bars.bar_label(bars, fmt="%.2f", fontsize=8)
     ax_bars.set_ylim(0, 1), ax_bars.set_title("generalized accuracy at this gamma", fontsize=10)
     fig.tight_layout()
     return fig
 
 
-def stacking_panel(scores: dict, targets, seen, unseen, *, method: str | None = None, chosen: dict | None = None,
-                   n_points: int = 41) -> W.VBox:
+def stacking_panel(
+    scores: dict, targets, seen, unseen, *, method: str | None = None, chosen: dict | None = None, n_points: int = 41
+) -> W.VBox:
     r"""Calibrated stacking by hand: choose a method and the constant :math:`\gamma` subtracted from its
     seen-class scores; seen, unseen and harmonic-mean accuracy update as the slider is released.
     ``scores`` maps a method's name to its test scores ``[N, C]``; the slider spans the method's own sweep

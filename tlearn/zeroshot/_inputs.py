@@ -28,8 +28,10 @@ def attributes(class_attributes, n_attributes: int) -> torch.Tensor:
     """Descriptions with the number of attributes the model was fitted with."""
     attrs = matrix("class_attributes", class_attributes)
     if attrs.shape[1] != n_attributes:
-        raise ValueError(f"class_attributes has {attrs.shape[1]} attributes per class but the model was fitted "
-                         f"with {n_attributes}; pass descriptions with {n_attributes} columns in the same order")
+        raise ValueError(
+            f"class_attributes has {attrs.shape[1]} attributes per class but the model was fitted "
+            f"with {n_attributes}; pass descriptions with {n_attributes} columns in the same order"
+        )
     return attrs
 
 

@@ -50,13 +50,17 @@ def dap_scores(attribute_probs, class_attributes, attribute_prior=None, eps: flo
     probs = _inputs.matrix("attribute_probs", attribute_probs)
     attrs = _inputs.matrix("class_attributes", class_attributes)
     if attrs.shape[1] != probs.shape[1]:
-        raise ValueError(f"class_attributes has {attrs.shape[1]} attributes per class but attribute_probs has "
-                         f"{probs.shape[1]}; both need one column per attribute, in the same order")
+        raise ValueError(
+            f"class_attributes has {attrs.shape[1]} attributes per class but attribute_probs has "
+            f"{probs.shape[1]}; both need one column per attribute, in the same order"
+        )
     for name, t in (("attribute_probs", probs), ("class_attributes", attrs)):
         if t.min() < 0 or t.max() > 1:
-            raise ValueError(f"{name} must lie in [0, 1] (probabilities / binary attributes), got values in "
-                             f"[{float(t.min()):.3g}, {float(t.max()):.3g}]; "
-                             "binarize descriptions with DAP's thresholds")
+            raise ValueError(
+                f"{name} must lie in [0, 1] (probabilities / binary attributes), got values in "
+                f"[{float(t.min()):.3g}, {float(t.max()):.3g}]; "
+                "binarize descriptions with DAP's thresholds"
+            )
     if not 0 < checks.number("eps", eps) < 0.5:
         raise ValueError(f"eps must lie in (0, 0.5), got {eps}")
     prior = torch.full((probs.shape[1],), 0.5) if attribute_prior is None else torch.as_tensor(attribute_prior).float()

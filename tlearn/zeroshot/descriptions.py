@@ -14,8 +14,17 @@ from collections.abc import Sequence
 import torch
 
 DIGIT_ATTRIBUTE_NAMES = (
-    "closed loop", "loop in upper half", "loop in lower half", "vertical line", "bar at top", "bar at bottom",
-    "crossbar in middle", "diagonal line", "bulges to the right", "bulges to the left", "sharp corner",
+    "closed loop",
+    "loop in upper half",
+    "loop in lower half",
+    "vertical line",
+    "bar at top",
+    "bar at bottom",
+    "crossbar in middle",
+    "diagonal line",
+    "bulges to the right",
+    "bulges to the left",
+    "sharp corner",
     "round all over",
 )
 # What one would say about each handwritten digit, attribute by attribute (1 = yes). Most attributes are
@@ -23,16 +32,16 @@ DIGIT_ATTRIBUTE_NAMES = (
 # rows are all different, so the ten digits are distinguishable from their descriptions alone.
 DIGIT_DESCRIPTIONS = {
     #    loop upper lower vert top bottom cross diag right left corner round
-    "0": (1,   0,    0,    0,   0,  0,     0,    0,   1,    1,   0,     1),
-    "1": (0,   0,    0,    1,   0,  0,     0,    1,   0,    0,   1,     0),
-    "2": (0,   0,    0,    0,   0,  1,     0,    1,   1,    0,   1,     0),
-    "3": (0,   0,    0,    0,   0,  0,     0,    0,   1,    0,   1,     0),
-    "4": (0,   0,    0,    1,   0,  0,     1,    1,   0,    0,   1,     0),
-    "5": (0,   0,    0,    1,   1,  0,     0,    0,   1,    0,   1,     0),
-    "6": (1,   0,    1,    0,   0,  0,     0,    0,   0,    1,   0,     1),
-    "7": (0,   0,    0,    0,   1,  0,     1,    1,   0,    0,   1,     0),
-    "8": (1,   1,    1,    0,   0,  0,     0,    0,   1,    1,   0,     1),
-    "9": (1,   1,    0,    1,   0,  0,     0,    0,   1,    0,   0,     0),
+    "0": (1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1),
+    "1": (0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 1, 0),
+    "2": (0, 0, 0, 0, 0, 1, 0, 1, 1, 0, 1, 0),
+    "3": (0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0),
+    "4": (0, 0, 0, 1, 0, 0, 1, 1, 0, 0, 1, 0),
+    "5": (0, 0, 0, 1, 1, 0, 0, 0, 1, 0, 1, 0),
+    "6": (1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 1),
+    "7": (0, 0, 0, 0, 1, 0, 1, 1, 0, 0, 1, 0),
+    "8": (1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 1),
+    "9": (1, 1, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0),
 }
 
 
@@ -64,8 +73,10 @@ def parse_description(text: str, attribute_names: Sequence[str]) -> torch.Tensor
         values = None
     if values is not None:
         if len(values) != len(names):
-            raise ValueError(f"text gives {len(values)} numbers but a description has {len(names)} attributes "
-                             f"({', '.join(names)}); give one number per attribute")
+            raise ValueError(
+                f"text gives {len(values)} numbers but a description has {len(names)} attributes "
+                f"({', '.join(names)}); give one number per attribute"
+            )
         return torch.tensor(values, dtype=torch.float32)
     lookup = {n.lower(): i for i, n in enumerate(names)}
     vector = torch.zeros(len(names))

@@ -54,8 +54,10 @@ def eszsl_weights(features, targets, class_attributes, gamma: float = 1.0, lam: 
     if Y.shape[0] != Xt.shape[0]:
         raise ValueError(f"targets has {Y.shape[0]} rows but features has {Xt.shape[0]}; one row per image")
     if Y.shape[1] != St.shape[0]:
-        raise ValueError(f"targets has {Y.shape[1]} columns but class_attributes describes {St.shape[0]} classes; "
-                         "one column per described class")
+        raise ValueError(
+            f"targets has {Y.shape[1]} columns but class_attributes describes {St.shape[0]} classes; "
+            "one column per described class"
+        )
     gamma = checks.number("gamma", gamma, positive=True)
     lam = checks.number("lam", lam, positive=True)
     return _closed_form(Xt, Y, St, gamma, lam)

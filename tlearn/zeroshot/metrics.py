@@ -61,8 +61,9 @@ def _harmonic(acc_s: float, acc_u: float) -> float:
 
 def harmonic_mean(seen_accuracy: float, unseen_accuracy: float) -> float:
     """:math:`H = 2 a_S a_U / (a_S + a_U)`, and 0 when both accuracies are 0."""
-    return _harmonic(checks.fraction("seen_accuracy", seen_accuracy),
-                     checks.fraction("unseen_accuracy", unseen_accuracy))
+    return _harmonic(
+        checks.fraction("seen_accuracy", seen_accuracy), checks.fraction("unseen_accuracy", unseen_accuracy)
+    )
 
 
 def zero_shot_accuracy(scores, targets, unseen) -> float:
@@ -74,8 +75,10 @@ def zero_shot_accuracy(scores, targets, unseen) -> float:
     unseen = checks.class_ids("unseen", unseen, s.shape[1])
     outside = torch.unique(t[~torch.isin(t, unseen)])
     if len(outside):
-        raise ValueError(f"targets contain classes {outside.tolist()} that are not in unseen; conventional "
-                         "zero-shot accuracy is measured on images of unseen classes only")
+        raise ValueError(
+            f"targets contain classes {outside.tolist()} that are not in unseen; conventional "
+            "zero-shot accuracy is measured on images of unseen classes only"
+        )
     return _per_class_accuracy(unseen[s[:, unseen].argmax(1)], t)
 
 
@@ -91,15 +94,20 @@ def calibrated_stacking(scores, seen, calibration: float) -> torch.Tensor:
     return _stacked(s, checks.class_ids("seen", seen, s.shape[1]), checks.number("calibration", float(calibration)))
 
 
-def _generalized(s: torch.Tensor, t: torch.Tensor, seen: torch.Tensor, unseen: torch.Tensor,
-                 calibration: float) -> dict:
+def _generalized(
+    s: torch.Tensor, t: torch.Tensor, seen: torch.Tensor, unseen: torch.Tensor, calibration: float
+) -> dict:
     candidates = torch.cat([seen, unseen])
     is_seen, is_unseen = torch.isin(t, seen), torch.isin(t, unseen)
     pred = candidates[_stacked(s, seen, calibration)[:, candidates].argmax(1)]
     acc_s = _per_class_accuracy(pred[is_seen], t[is_seen])
     acc_u = _per_class_accuracy(pred[is_unseen], t[is_unseen])
-    return {"seen": acc_s, "unseen": acc_u, "harmonic": _harmonic(acc_s, acc_u),
-            "unseen_as_seen": float(torch.isin(pred[is_unseen], seen).float().mean())}
+    return {
+        "seen": acc_s,
+        "unseen": acc_u,
+        "harmonic": _harmonic(acc_s, acc_u),
+        "unseen_as_seen": float(torch.isin(pred[is_unseen], seen).float().mean()),
+    }
 
 
 def _generalized_inputs(scores, targets, seen, unseen):
@@ -110,8 +118,10 @@ def _generalized_inputs(scores, targets, seen, unseen):
         raise ValueError(f"targets contain classes {outside.tolist()} that are neither seen nor unseen")
     n_seen, n_unseen = int(torch.isin(t, seen).sum()), int(torch.isin(t, unseen).sum())
     if not n_seen or not n_unseen:
-        raise ValueError("generalized accuracy needs test images of both seen and unseen classes; "
-                         f"got {n_seen} seen and {n_unseen} unseen")
+        raise ValueError(
+            "generalized accuracy needs test images of both seen and unseen classes; "
+            f"got {n_seen} seen and {n_unseen} unseen"
+        )
     return s, t, seen, unseen
 
 

@@ -38,8 +38,14 @@ class PrototypicalZeroShot(nn.Module):
     integer adds one hidden ReLU layer of that width to each.
     """
 
-    def __init__(self, n_features: int, n_attributes: int, embedding_dim: int = 64, hidden: int | None = None,
-                 dropout: float = 0.0):
+    def __init__(
+        self,
+        n_features: int,
+        n_attributes: int,
+        embedding_dim: int = 64,
+        hidden: int | None = None,
+        dropout: float = 0.0,
+    ):
         super().__init__()
         n_features = checks.positive_int("n_features", n_features)
         n_attributes = checks.positive_int("n_attributes", n_attributes)
@@ -52,8 +58,9 @@ class PrototypicalZeroShot(nn.Module):
         def encoder(n_in):
             if hidden is None:
                 return nn.Sequential(nn.Dropout(dropout), nn.Linear(n_in, embedding_dim))
-            return nn.Sequential(nn.Dropout(dropout), nn.Linear(n_in, hidden), nn.ReLU(),
-                                 nn.Linear(hidden, embedding_dim))
+            return nn.Sequential(
+                nn.Dropout(dropout), nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, embedding_dim)
+            )
 
         self.n_features, self.n_attributes = n_features, n_attributes
         self.image_encoder = encoder(n_features)
@@ -70,8 +77,19 @@ class PrototypicalZeroShot(nn.Module):
         # -||f(x) - c_k||^2 = 2 f.c_k - ||f||^2 - ||c_k||^2: one matrix product, cheaper than torch.cdist on CPU
         return 2 * embedded @ prototypes.T - embedded.pow(2).sum(1, keepdim=True) - prototypes.pow(2).sum(1)
 
-    def fit(self, features, labels, class_attributes, epochs: int = 30, lr: float = 1e-3, batch_size: int = 128,
-            weight_decay: float = 1e-4, seed: int = 0, device="auto", progress: bool = False) -> History:
+    def fit(
+        self,
+        features,
+        labels,
+        class_attributes,
+        epochs: int = 30,
+        lr: float = 1e-3,
+        batch_size: int = 128,
+        weight_decay: float = 1e-4,
+        seed: int = 0,
+        device="auto",
+        progress: bool = False,
+    ) -> History:
         """Train with cross-entropy over all seen classes (:class:`SeenClassCrossEntropy` run by
         :func:`tlearn.train.fit`), ``epochs`` shuffled passes of ``batch_size`` images. Returns the
         :class:`~tlearn.train.History` (per-step ``loss``; ``history.epoch_loss`` is the loss per epoch,
@@ -86,14 +104,24 @@ class PrototypicalZeroShot(nn.Module):
         column[seen] = torch.arange(len(seen))
         method = SeenClassCrossEntropy(self, attrs[seen])
         per_epoch = steps_per_epoch(len(x), batch_size)
-        history = fit(method, shuffled_batches(x, column[y], batch_size=batch_size, seed=seed),
-                      epochs * per_epoch, lr=lr, weight_decay=weight_decay, device=device, seed=seed,
-                      progress=progress, desc="prototypical zero-shot")
+        history = fit(
+            method,
+            shuffled_batches(x, column[y], batch_size=batch_size, seed=seed),
+            epochs * per_epoch,
+            lr=lr,
+            weight_decay=weight_decay,
+            device=device,
+            seed=seed,
+            progress=progress,
+            desc="prototypical zero-shot",
+        )
         history.steps_per_epoch = per_epoch
         sizes = [min(batch_size, len(x) - start) for start in range(0, len(x), batch_size)]
         losses = history["loss"]
-        history.epoch_loss = [sum(loss * n for loss, n in zip(losses[e * per_epoch:(e + 1) * per_epoch], sizes))
-                              / len(x) for e in range(epochs)]
+        history.epoch_loss = [
+            sum(loss * n for loss, n in zip(losses[e * per_epoch : (e + 1) * per_epoch], sizes)) / len(x)
+            for e in range(epochs)
+        ]
         return history
 
     @torch.no_grad()

@@ -24,8 +24,10 @@ def check_split(seen, unseen, n_classes: int | None = None) -> tuple[torch.Tenso
     unseen = checks.class_ids("unseen", unseen, n_classes).sort().values
     both = seen[torch.isin(seen, unseen)]
     if len(both):
-        raise ValueError(f"classes {both.tolist()} are both seen and unseen; an unseen class must have no "
-                         "training images, so remove them from one of the two lists")
+        raise ValueError(
+            f"classes {both.tolist()} are both seen and unseen; an unseen class must have no "
+            "training images, so remove them from one of the two lists"
+        )
     return seen, unseen
 
 
@@ -43,14 +45,16 @@ def split_classes(classes, n_unseen: int, seed: int = 0) -> tuple[torch.Tensor, 
     else:
         ids = checks.class_ids("classes", classes)
     if isinstance(n_unseen, bool) or not isinstance(n_unseen, int) or not 1 <= n_unseen < len(ids):
-        raise ValueError(f"n_unseen must be an integer in [1, {len(ids) - 1}] so both sides have classes, "
-                         f"got {n_unseen!r}")
+        raise ValueError(
+            f"n_unseen must be an integer in [1, {len(ids) - 1}] so both sides have classes, got {n_unseen!r}"
+        )
     order = ids[torch.randperm(len(ids), generator=torch.Generator().manual_seed(seed))]
     return check_split(order[n_unseen:], order[:n_unseen])
 
 
-def generalized_split(labels, seen, unseen, test_fraction: float = 0.25, seed: int = 0
-                      ) -> tuple[torch.Tensor, torch.Tensor]:
+def generalized_split(
+    labels, seen, unseen, test_fraction: float = 0.25, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Image indices for generalized zero-shot: ``(train, test)``.
 
     ``train`` holds ``1 - test_fraction`` of the images of every seen class; ``test`` holds the other

@@ -30,12 +30,15 @@ def zero_shot_trial(model, features, labels, class_attributes, unseen, descripti
     present = torch.unique(y)
     seen = present[~torch.isin(present, unseen)]
     if len(seen) < 2:
-        raise ValueError(f"unseen holds {len(unseen)} of the {len(present)} classes, leaving {len(seen)} to train on; "
-                         "keep at least two classes seen")
+        raise ValueError(
+            f"unseen holds {len(unseen)} of the {len(present)} classes, leaving {len(seen)} to train on; "
+            "keep at least two classes seen"
+        )
     missing = unseen[~torch.isin(unseen, present)]
     if len(missing):
-        raise ValueError(f"unseen classes {missing.tolist()} have no images to test on; "
-                         "choose classes present in labels")
+        raise ValueError(
+            f"unseen classes {missing.tolist()} have no images to test on; choose classes present in labels"
+        )
     wanted = None
     if description is not None:
         wanted = _inputs.attributes(torch.as_tensor(description).reshape(1, -1), attrs.shape[1])
@@ -44,9 +47,13 @@ def zero_shot_trial(model, features, labels, class_attributes, unseen, descripti
     x_seen, x = standardize(x[is_seen], x)  # statistics of the training images only
     model.fit(x_seen, y[is_seen], attrs)
     scores = model.scores(x[~is_seen], attrs)
-    out = {"seen": seen, "unseen": unseen, "chance": 1.0 / len(unseen),
-           "accuracy": zero_shot_accuracy(scores, y[~is_seen], unseen),
-           "confusion": confusion_matrix(scores, y[~is_seen], unseen)}
+    out = {
+        "seen": seen,
+        "unseen": unseen,
+        "chance": 1.0 / len(unseen),
+        "accuracy": zero_shot_accuracy(scores, y[~is_seen], unseen),
+        "confusion": confusion_matrix(scores, y[~is_seen], unseen),
+    }
     if wanted is not None:
         # rank the test images (those of unseen classes): seen-class images would win on their own bias.
         # An image's score for the description is taken relative to its mean score for the unseen
