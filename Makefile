@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.tlearn-installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 
-.PHONY: setup lab run test unit notebooks bench pretrain sync badges book clean
+.PHONY: setup lab run test lint unit notebooks bench pretrain sync badges book clean
 
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 
@@ -30,12 +30,16 @@ setup: $(STAMP)                     ## create .venv and install tlearn with its 
 lab: $(STAMP)                       ## open JupyterLab on the notebooks
 	$(BIN)/jupyter lab notebooks/
 
-test: $(STAMP)                      ## every notebook end to end (into build/), the website from those runs, then tests/ (browser tests too)
+test: $(STAMP) lint                 ## lint, every notebook end to end (into build/), the website from those runs, then tests/ (browser tests too)
 	$(BIN)/python book/build.py --execute all
 	$(MAKE) unit
 
 book: $(STAMP)                      ## the executed course as a website in build/book (reuses make run's outputs: seconds after a run)
 	$(BIN)/python book/build.py
+
+lint: $(STAMP)                      ## ruff check and ruff format --check (settings in pyproject.toml)
+	$(BIN)/ruff check tlearn tests benchmarks tools book
+	$(BIN)/ruff format --check tlearn tests benchmarks tools book
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/

@@ -289,14 +289,18 @@ def fresh_network(seed=0):
 @pytest.mark.parametrize("method", domain.ADAPTATION_METHODS)
 def test_adapt_is_deterministic_and_records_its_history(method):
     (xs, ys), (xt, _) = moons_data()
-    runs = [domain.adapt(method, fresh_network(), (xs, ys), xt, steps=30, batch_size=32, lr=0.3, seed=4,
-                         device="cpu") for _ in range(2)]
+    runs = [
+        domain.adapt(method, fresh_network(), (xs, ys), xt, steps=30, batch_size=32, lr=0.3, seed=4, device="cpu")
+        for _ in range(2)
+    ]
     for a, b in zip(runs[0].model.parameters(), runs[1].model.parameters()):
         assert torch.equal(a, b)
     history = runs[0].history
     assert all(len(history[k]) == 30 for k in ("task_loss", "domain_loss", "domain_accuracy", "lambda", "lr"))
     # fit's progress is p = step / steps, so the last step is at p = 29/30
-    assert history["lr"][0] == pytest.approx(0.3) and history["lr"][-1] == pytest.approx(0.3 / (1 + 10 * 29 / 30)**0.75)
+    assert history["lr"][0] == pytest.approx(0.3) and history["lr"][-1] == pytest.approx(
+        0.3 / (1 + 10 * 29 / 30) ** 0.75
+    )
     if method == "source_only":
         assert all(math.isnan(v) for v in history["domain_loss"])
     else:
@@ -308,8 +312,7 @@ def test_adapt_is_deterministic_and_records_its_history(method):
 def test_source_only_never_sees_the_target():
     (xs, ys), (xt, _) = moons_data()
     a = domain.adapt("source_only", fresh_network(), (xs, ys), xt, steps=20, batch_size=32, seed=0, device="cpu")
-    b = domain.adapt("source_only", fresh_network(), (xs, ys), xt * 100, steps=20, batch_size=32, seed=0,
-                     device="cpu")
+    b = domain.adapt("source_only", fresh_network(), (xs, ys), xt * 100, steps=20, batch_size=32, seed=0, device="cpu")
     for p, q in zip(a.model.parameters(), b.model.parameters()):
         assert torch.equal(p, q)
 
@@ -374,16 +377,25 @@ def tiny_model():
 
 
 def test_compare_methods_trains_every_row_and_reports_the_gap():
-    comparison = domain.compare_methods(tiny_model, tiny_digits(seed=0), tiny_digits(seed=1, shift=0.3),
-                                        tiny_digits(seed=2, shift=0.3), steps=3, batch_size=8, seed=0, device="cpu")
+    comparison = domain.compare_methods(
+        tiny_model,
+        tiny_digits(seed=0),
+        tiny_digits(seed=1, shift=0.3),
+        tiny_digits(seed=2, shift=0.3),
+        steps=3,
+        batch_size=8,
+        seed=0,
+        device="cpu",
+    )
     names = ["source only", "source only + AdaBN", "MMD", "CORAL", "DANN", "train on target"]
     assert list(comparison.accuracy) == names
     assert set(comparison.runs) == set(names) - {"source only + AdaBN"}
     rows = {r["method"]: r for r in comparison.rows()}
     assert rows["source only"]["gap recovered"] is None and rows["train on target"]["gap recovered"] is None
     if comparison.accuracy["train on target"] > comparison.accuracy["source only"]:
-        expected = gap_recovered(comparison.accuracy["MMD"], comparison.accuracy["source only"],
-                                 comparison.accuracy["train on target"])
+        expected = gap_recovered(
+            comparison.accuracy["MMD"], comparison.accuracy["source only"], comparison.accuracy["train on target"]
+        )
         assert rows["MMD"]["gap recovered"] == f"{expected:.0%}"
 
 
@@ -406,8 +418,9 @@ def test_domain_features_panel_shows_a_network():
 
     torch.manual_seed(0)
     models = {"a": tiny_model().eval(), "b": tiny_model().eval()}
-    panel = widgets.domain_features_panel(models, tiny_digits(seed=0), tiny_digits(seed=1, shift=0.4),
-                                          own_statistics={"b": True})
+    panel = widgets.domain_features_panel(
+        models, tiny_digits(seed=0), tiny_digits(seed=1, shift=0.4), own_statistics={"b": True}
+    )
     widgets.drive(panel, click="show", network="b", projection="pca")
     assert panel.shown[-1][:2] == ("b", "pca")
     assert "proxy A-distance" in panel.summary.value
@@ -419,8 +432,9 @@ def test_per_step_forms_equal_the_public_functions():
     x, y = torch.randn(16, 5, generator=g), torch.randn(12, 5, generator=g) + 0.3
     for estimator in domain.MMD_ESTIMATORS:
         sigmas = [median_bandwidth(x, y) * m for m in (0.5, 1.0, 2.0)]
-        torch.testing.assert_close(domain.mmd_squared(x, y, sigmas, estimator),
-                                   mmd(x, y, estimator=estimator, multipliers=(0.5, 1.0, 2.0)))
+        torch.testing.assert_close(
+            domain.mmd_squared(x, y, sigmas, estimator), mmd(x, y, estimator=estimator, multipliers=(0.5, 1.0, 2.0))
+        )
     torch.testing.assert_close(domain.coral_loss(x, y), coral(x, y))
     disc = DomainDiscriminator(5)
     loss, accuracy = domain.dann_domain_loss(disc, x, y, 0.5)
@@ -435,8 +449,9 @@ def test_adapt_returns_one_history_and_leaves_the_model_in_eval_mode():
     assert isinstance(run.history, History) and run.history.steps == 10 and run.history.seconds > 0
     assert not run.model.training and not run.discriminator.training
     # the total loss fit logs is the task loss plus the (reversed) domain loss
-    np.testing.assert_allclose(run.history["loss"],
-                               np.add(run.history["task_loss"], run.history["domain_loss"]), rtol=1e-5)
+    np.testing.assert_allclose(
+        run.history["loss"], np.add(run.history["task_loss"], run.history["domain_loss"]), rtol=1e-5
+    )
 
 
 # ---------------------------------------------------------------- bad input: one table
@@ -447,8 +462,13 @@ def _moons_args():
 
 def _adapt(method="mmd", model=None, **kwargs):
     source, target = _moons_args()
-    return domain.adapt(method, model if model is not None else domain.ShallowNetwork(), source,
-                        kwargs.pop("target", target), **{"steps": 2, **kwargs})
+    return domain.adapt(
+        method,
+        model if model is not None else domain.ShallowNetwork(),
+        source,
+        kwargs.pop("target", target),
+        **{"steps": 2, **kwargs},
+    )
 
 
 x4, nan4 = torch.randn(4, 3), torch.randn(4, 3)
@@ -469,12 +489,23 @@ BAD_INPUT = [
     (lambda: DomainDiscriminator(2.5), ValueError, "in_features"),
     (lambda: DomainDiscriminator(4, hidden_sizes=(8, 0)), ValueError, "hidden_sizes"),
     (lambda: domain.ShallowNetwork(hidden=0), ValueError, "hidden"),
-    (lambda: domain_adversarial_loss(DomainDiscriminator(4), torch.randn(3, 4), torch.randn(3, 5)),
-     ValueError, "different widths"),
-    (lambda: domain_adversarial_loss(DomainDiscriminator(4), torch.randn(3, 4), torch.randn(0, 4)),
-     ValueError, "target needs at least 1 rows"),
-    (lambda: domain_adversarial_loss(DomainDiscriminator(4), x4[:, :3].repeat(1, 2)[:, :4], x4[:, :3].repeat(1, 2)
-                                     [:, :4], lambda_=-1.0), ValueError, "lambda_"),
+    (
+        lambda: domain_adversarial_loss(DomainDiscriminator(4), torch.randn(3, 4), torch.randn(3, 5)),
+        ValueError,
+        "different widths",
+    ),
+    (
+        lambda: domain_adversarial_loss(DomainDiscriminator(4), torch.randn(3, 4), torch.randn(0, 4)),
+        ValueError,
+        "target needs at least 1 rows",
+    ),
+    (
+        lambda: domain_adversarial_loss(
+            DomainDiscriminator(4), x4[:, :3].repeat(1, 2)[:, :4], x4[:, :3].repeat(1, 2)[:, :4], lambda_=-1.0
+        ),
+        ValueError,
+        "lambda_",
+    ),
     (lambda: mmd(torch.randn(4, 3), torch.randn(4, 2)), ValueError, "different widths"),
     (lambda: mmd(torch.randn(0, 3), x4, estimator="biased"), ValueError, "source needs at least 1 rows"),
     (lambda: mmd(torch.randn(0, 3), x4, estimator="linear"), ValueError, "source needs at least 2 rows"),
@@ -491,8 +522,11 @@ BAD_INPUT = [
     (lambda: coral(torch.randn(5, 3), torch.randn(1, 3)), ValueError, "at least 2"),
     (lambda: proxy_a_distance(np.zeros((10, 3)), np.zeros((10, 4))), ValueError, "different widths"),
     (lambda: proxy_a_distance(np.random.rand(1, 3), np.random.rand(10, 3)), ValueError, "too few"),
-    (lambda: proxy_a_distance(np.random.rand(10, 3), np.random.rand(10, 3), test_fraction=1.5), ValueError,
-     "test_fraction"),
+    (
+        lambda: proxy_a_distance(np.random.rand(10, 3), np.random.rand(10, 3), test_fraction=1.5),
+        ValueError,
+        "test_fraction",
+    ),
     (lambda: gap_recovered(0.7, 0.8, 0.8), ValueError, "train_on_target"),
     (lambda: _adapt("wasserstein"), ValueError, "method"),
     (lambda: _adapt(model=nn.Linear(2, 2)), TypeError, "backbone"),
@@ -505,10 +539,16 @@ BAD_INPUT = [
     (lambda: _adapt(mmd_multipliers=()), ValueError, "mmd_multipliers"),
     (lambda: _adapt(target=torch.randn(50, 3)), ValueError, "same shape"),
     (lambda: _adapt("dann", model=_Headed()), TypeError, "out_features"),
-    (lambda: domain.compare_methods(domain.ShallowNetwork, _moons_args()[0], None, None, weights={"dan": 1.0}),
-     ValueError, "weights"),
-    (lambda: domain.compare_methods(tiny_model, tiny_digits(), tiny_digits(1).images, tiny_digits(2), steps=1),
-     TypeError, "labelled"),
+    (
+        lambda: domain.compare_methods(domain.ShallowNetwork, _moons_args()[0], None, None, weights={"dan": 1.0}),
+        ValueError,
+        "weights",
+    ),
+    (
+        lambda: domain.compare_methods(tiny_model, tiny_digits(), tiny_digits(1).images, tiny_digits(2), steps=1),
+        TypeError,
+        "labelled",
+    ),
     (lambda: domain.features_of(nn.Linear(2, 2), torch.randn(3, 2)), TypeError, "backbone"),
 ]
 
@@ -548,8 +588,9 @@ def test_reverse_validation_prefers_a_model_whose_target_labels_carry_back():
 
     right, wrong = network(False), network(True)
     assert (self_labels(right, right.backbone(x_val)) == y_val).float().mean() > 0.95
-    best, risks = domain.select_by_reverse_validation({"right": right, "wrong": wrong}, (x_val, y_val), target,
-                                                      own_statistics=False)
+    best, risks = domain.select_by_reverse_validation(
+        {"right": right, "wrong": wrong}, (x_val, y_val), target, own_statistics=False
+    )
     assert best == "right" and risks["right"] < 0.05 and risks["wrong"] > 0.95, risks
 
 
@@ -568,9 +609,17 @@ def test_reverse_validation_with_one_self_label_and_bad_input():
 
 
 def test_compare_methods_trains_only_the_methods_asked_for():
-    comparison = domain.compare_methods(tiny_model, tiny_digits(seed=0), tiny_digits(seed=1, shift=0.3),
-                                        tiny_digits(seed=2, shift=0.3), methods=("dann",), steps=2, batch_size=8,
-                                        seed=0, device="cpu")
+    comparison = domain.compare_methods(
+        tiny_model,
+        tiny_digits(seed=0),
+        tiny_digits(seed=1, shift=0.3),
+        tiny_digits(seed=2, shift=0.3),
+        methods=("dann",),
+        steps=2,
+        batch_size=8,
+        seed=0,
+        device="cpu",
+    )
     assert list(comparison.accuracy) == ["source only", "source only + AdaBN", "DANN", "train on target"]
     with pytest.raises(ValueError, match="unknown"):
         domain.compare_methods(tiny_model, tiny_digits(), tiny_digits(seed=1), tiny_digits(seed=2), methods=("x",))

@@ -7,10 +7,10 @@ from tlearn.exercises_domain import check_linear_mmd, check_log_coral
 
 def linear_mmd_solution(x, y, sigma):  # the solution shown in notebook 03a
     b = min(len(x), len(y)) // 2
-    x1, x2, y1, y2 = x[0:2 * b:2], x[1:2 * b:2], y[0:2 * b:2], y[1:2 * b:2]
+    x1, x2, y1, y2 = x[0 : 2 * b : 2], x[1 : 2 * b : 2], y[0 : 2 * b : 2], y[1 : 2 * b : 2]
 
     def k(a, c):
-        return torch.exp(-(a - c).pow(2).sum(1) / (2 * sigma ** 2))
+        return torch.exp(-(a - c).pow(2).sum(1) / (2 * sigma**2))
 
     return (k(x1, x2) + k(y1, y2) - k(x1, y2) - k(x2, y1)).mean()
 
@@ -33,12 +33,12 @@ def test_linear_mmd_checker_accepts_the_solution(capsys):
 def test_linear_mmd_checker_rejects_wrong_answers(capsys):
     def wrong_pairs(x, y, sigma):  # k(x1, y1) instead of k(x1, y2): not the paper's h
         b = min(len(x), len(y)) // 2
-        x1, x2, y1, y2 = x[0:2 * b:2], x[1:2 * b:2], y[0:2 * b:2], y[1:2 * b:2]
-        k = lambda a, c: torch.exp(-(a - c).pow(2).sum(1) / (2 * sigma ** 2))  # noqa: E731
+        x1, x2, y1, y2 = x[0 : 2 * b : 2], x[1 : 2 * b : 2], y[0 : 2 * b : 2], y[1 : 2 * b : 2]
+        k = lambda a, c: torch.exp(-(a - c).pow(2).sum(1) / (2 * sigma**2))  # noqa: E731
         return (k(x1, x2) + k(y1, y2) - k(x1, y1) - k(x2, y2)).mean()
 
     def no_half(x, y, sigma):  # exp(-d^2 / sigma^2): the wrong bandwidth convention
-        return linear_mmd_solution(x, y, sigma / 2 ** 0.5)
+        return linear_mmd_solution(x, y, sigma / 2**0.5)
 
     def raises(x, y, sigma):
         raise RuntimeError("not written yet")

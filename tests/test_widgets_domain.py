@@ -27,8 +27,10 @@ def test_discriminator_capacities_reach_two_moons_adaptation():
 
 
 def test_weight_summary_and_rows():
-    sweep = {1.0: {"target accuracy": 0.5, "reverse validation risk": 0.2}, 0.1: {"target accuracy": 0.4,
-                                                                              "reverse validation risk": 0.3}}
+    sweep = {
+        1.0: {"target accuracy": 0.5, "reverse validation risk": 0.2},
+        0.1: {"target accuracy": 0.4, "reverse validation risk": 0.3},
+    }
     assert [r["weight"] for r in panels.weight_sweep_rows(sweep)] == [0.1, 1.0]
     text = panels.weight_summary(sweep, 1.0, chosen=1.0)
     assert "chosen by reverse validation" in text and "0.500" in text

@@ -53,8 +53,14 @@ def check_linear_mmd(fn, trials: int = 3, atol: float = 1e-5, verbose: bool = Tr
         m, n = 20 + 3 * trial, 17 + 2 * trial
         x, y = torch.randn(m, 3, generator=g), torch.randn(n, 3, generator=g) + 0.5
         sigma = 0.5 + trial
-        verdict = _compare(fn, (x, y, sigma), linear_mmd_reference(x, y, sigma),
-                           f"on {m} and {n} points with sigma {sigma}", atol, verbose)
+        verdict = _compare(
+            fn,
+            (x, y, sigma),
+            linear_mmd_reference(x, y, sigma),
+            f"on {m} and {n} points with sigma {sigma}",
+            atol,
+            verbose,
+        )
         if verdict is not None:
             return verdict
     return _say(True, "your linear-time estimator matches tlearn's on every trial.", verbose)

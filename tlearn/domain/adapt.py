@@ -55,8 +55,7 @@ class SourceOnly(Method):
 class _Aligned(Method):
     """Source cross-entropy plus ``weight`` x lambda_p x an alignment loss of the two domains' features."""
 
-    def __init__(self, model: nn.Module, weight: float = 1.0, ramp_weight: bool = True,
-                 batch_norm: str = "per_domain"):
+    def __init__(self, model: nn.Module, weight: float = 1.0, ramp_weight: bool = True, batch_norm: str = "per_domain"):
         super().__init__()
         self.model, self.weight, self.ramp_weight, self.batch_norm = model, weight, ramp_weight, batch_norm
 
@@ -64,7 +63,7 @@ class _Aligned(Method):
         if self.batch_norm == "per_domain":  # each domain normalised with its own batch statistics
             return self.model.backbone(xs), self.model.backbone(xt)
         features = self.model.backbone(torch.cat([xs, xt]))
-        return features[:len(xs)], features[len(xs):]
+        return features[: len(xs)], features[len(xs) :]
 
     def loss(self, batch, progress: float):
         xs, ys, xt = batch
@@ -78,8 +77,15 @@ class _Aligned(Method):
 class MMD(_Aligned):
     """:math:`L_y + w\\lambda_p\\,\\widehat{\\mathrm{MMD}}^2` with the median-heuristic multi-kernel."""
 
-    def __init__(self, model, weight=1.0, ramp_weight=True, batch_norm="per_domain", estimator="unbiased",
-                 multipliers: Sequence[float] = DEFAULT_MULTIPLIERS):
+    def __init__(
+        self,
+        model,
+        weight=1.0,
+        ramp_weight=True,
+        batch_norm="per_domain",
+        estimator="unbiased",
+        multipliers: Sequence[float] = DEFAULT_MULTIPLIERS,
+    ):
         super().__init__(model, weight, ramp_weight, batch_norm)
         self.estimator, self.multipliers = estimator, tuple(multipliers)
 
@@ -123,11 +129,28 @@ class Adaptation:
     seconds: float = 0.0
 
 
-def adapt(method: str, model: nn.Module, source, target, *, steps: int = 500, batch_size: int = 64,
-          lr: float = 0.01, momentum: float = 0.9, weight_decay: float = 5e-4, weight: float = 1.0,
-          anneal_lr: bool = True, ramp_weight: bool = True, discriminator: nn.Module | None = None,
-          mmd_estimator: str = "unbiased", mmd_multipliers: Sequence[float] = DEFAULT_MULTIPLIERS,
-          seed: int = 0, device: str = "auto", progress: bool = False, batch_norm: str = "per_domain") -> Adaptation:
+def adapt(
+    method: str,
+    model: nn.Module,
+    source,
+    target,
+    *,
+    steps: int = 500,
+    batch_size: int = 64,
+    lr: float = 0.01,
+    momentum: float = 0.9,
+    weight_decay: float = 5e-4,
+    weight: float = 1.0,
+    anneal_lr: bool = True,
+    ramp_weight: bool = True,
+    discriminator: nn.Module | None = None,
+    mmd_estimator: str = "unbiased",
+    mmd_multipliers: Sequence[float] = DEFAULT_MULTIPLIERS,
+    seed: int = 0,
+    device: str = "auto",
+    progress: bool = False,
+    batch_norm: str = "per_domain",
+) -> Adaptation:
     r"""Train ``model`` (with ``.backbone`` :math:`G_f` and ``.head`` :math:`G_y`) on labelled ``source`` and
     unlabelled ``target`` with one of :data:`ADAPTATION_METHODS` (see the module docstring for the loss).
     For the train-on-target bound, call ``"source_only"`` with the labelled target data as ``source``.
@@ -150,8 +173,10 @@ def adapt(method: str, model: nn.Module, source, target, *, steps: int = 500, ba
     """
     checks.choice("method", method, ADAPTATION_METHODS)
     if not isinstance(model, nn.Module) or not hasattr(model, "backbone") or not hasattr(model, "head"):
-        raise TypeError("model must be an nn.Module with .backbone (features) and .head (classifier), such as "
-                        f"tlearn.backbones.Classifier or ShallowNetwork; got {type(model).__name__}")
+        raise TypeError(
+            "model must be an nn.Module with .backbone (features) and .head (classifier), such as "
+            f"tlearn.backbones.Classifier or ShallowNetwork; got {type(model).__name__}"
+        )
     steps = checks.positive_int("steps", steps)
     checks.positive_int("batch_size", batch_size)
     lr = checks.number("lr", lr, positive=True)
@@ -181,12 +206,20 @@ def adapt(method: str, model: nn.Module, source, target, *, steps: int = 500, ba
     if method != "dann":
         discriminator = None
     device = get_device(device)
-    optimizer = torch.optim.SGD(learner.to(device).parameters(), lr=lr, momentum=momentum,
-                                weight_decay=weight_decay)
+    optimizer = torch.optim.SGD(learner.to(device).parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
     schedule = (lambda p: learning_rate_schedule(p, mu0=1.0)) if anneal_lr else None  # mu_p / mu_0
     start = time.perf_counter()
-    history = fit(learner, batches, steps, optimizer=optimizer, lr_schedule=schedule, device=device, seed=seed,
-                  progress=progress, desc=method)
+    history = fit(
+        learner,
+        batches,
+        steps,
+        optimizer=optimizer,
+        lr_schedule=schedule,
+        device=device,
+        seed=seed,
+        progress=progress,
+        desc=method,
+    )
     history["lr"] = [lr * (schedule(i / steps) if schedule else 1.0) for i in range(steps)]
     if batch_norm == "per_domain" and method != "source_only":
         adapt_batch_norm(model, target)
@@ -209,7 +242,7 @@ def adapt_batch_norm(model: nn.Module, data, batch_size: int = 256) -> nn.Module
     model.train()
     device = next(model.parameters()).device
     for i in range(0, len(x), batch_size):
-        model(x[i:i + batch_size].to(device))
+        model(x[i : i + batch_size].to(device))
     for m, momentum in zip(norms, momenta):
         m.momentum = momentum
     model.train(was_training)
@@ -219,8 +252,10 @@ def adapt_batch_norm(model: nn.Module, data, batch_size: int = 256) -> nn.Module
 def _feature_width(model) -> int:
     width = getattr(model.backbone, "out_features", None)
     if not isinstance(width, int):
-        raise TypeError("model.backbone has no int .out_features, so the discriminator's width is unknown; "
-                         "pass discriminator=DomainDiscriminator(width)")
+        raise TypeError(
+            "model.backbone has no int .out_features, so the discriminator's width is unknown; "
+            "pass discriminator=DomainDiscriminator(width)"
+        )
     return width
 
 

@@ -157,15 +157,18 @@ class ShallowNetwork(nn.Module):
         return self.head(self.backbone(x))
 
 
-def dann_domain_loss(discriminator: nn.Module, source_features: torch.Tensor, target_features: torch.Tensor,
-                     lambda_: float) -> tuple[torch.Tensor, torch.Tensor]:
+def dann_domain_loss(
+    discriminator: nn.Module, source_features: torch.Tensor, target_features: torch.Tensor, lambda_: float
+) -> tuple[torch.Tensor, torch.Tensor]:
     r"""The per-step form of :func:`domain_adversarial_loss`, without checks: ``(loss, balanced accuracy)``,
     both tensors (reading the accuracy is left to the caller, so nothing here waits for a GPU)."""
     logit_s = discriminator(GradientReversalFunction.apply(source_features, lambda_))  # G_d(R_lambda(G_f(x)))
     logit_t = discriminator(GradientReversalFunction.apply(target_features, lambda_))
     # L_d = 1/2 (1/n sum_S -log(1 - G_d) + 1/n' sum_T -log G_d): half the bracket of E, domain labels 0 and 1
-    loss = 0.5 * (F.binary_cross_entropy_with_logits(logit_s, torch.zeros_like(logit_s))
-                  + F.binary_cross_entropy_with_logits(logit_t, torch.ones_like(logit_t)))
+    loss = 0.5 * (
+        F.binary_cross_entropy_with_logits(logit_s, torch.zeros_like(logit_s))
+        + F.binary_cross_entropy_with_logits(logit_t, torch.ones_like(logit_t))
+    )
     with torch.no_grad():
         accuracy = 0.5 * ((logit_s < 0).float().mean() + (logit_t > 0).float().mean())
     return loss, accuracy
@@ -179,8 +182,9 @@ class DomainLoss:
     accuracy: float
 
 
-def domain_adversarial_loss(discriminator: nn.Module, source_features: torch.Tensor,
-                            target_features: torch.Tensor, lambda_: float = 1.0) -> DomainLoss:
+def domain_adversarial_loss(
+    discriminator: nn.Module, source_features: torch.Tensor, target_features: torch.Tensor, lambda_: float = 1.0
+) -> DomainLoss:
     r"""Binary cross-entropy of ``discriminator`` telling source (label 0) from target (label 1):
     :math:`L_d = \tfrac12(\text{mean over source} + \text{mean over target})`, half the bracket of the
     journal's :math:`E` (see the module docstring).

@@ -31,7 +31,7 @@ def features_of(model: nn.Module, data, batch_size: int = 512, *, own_statistics
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
-    out = torch.cat([model.backbone(x[i:i + batch_size].to(device)).cpu() for i in range(0, len(x), batch_size)])
+    out = torch.cat([model.backbone(x[i : i + batch_size].to(device)).cpu() for i in range(0, len(x), batch_size)])
     model.train(was_training)
     return out
 
@@ -53,10 +53,21 @@ class ToyRun:
     history: History
 
 
-def two_moons_adaptation(method: str = "dann", rotation: float = 30.0, weight: float = 6.0, *, n: int = 300,
-                         noise: float = 0.1, hidden: int = 15, steps: int = 600, batch_size: int = 64,
-                         lr: float = 0.5, seed: int = 0, discriminator_hidden: tuple = (32,),
-                         mmd_multipliers=(0.25, 0.5, 1.0, 2.0, 4.0)) -> ToyRun:
+def two_moons_adaptation(
+    method: str = "dann",
+    rotation: float = 30.0,
+    weight: float = 6.0,
+    *,
+    n: int = 300,
+    noise: float = 0.1,
+    hidden: int = 15,
+    steps: int = 600,
+    batch_size: int = 64,
+    lr: float = 0.5,
+    seed: int = 0,
+    discriminator_hidden: tuple = (32,),
+    mmd_multipliers=(0.25, 0.5, 1.0, 2.0, 4.0),
+) -> ToyRun:
     """Train the shallow network (``hidden`` sigmoid units) on ``n`` labelled two-moons points and ``n``
     unlabelled points of the same moons rotated by ``rotation`` degrees, with ``method`` and adaptation
     weight ``weight``; test on 1,000 fresh rotated points.
@@ -75,11 +86,32 @@ def two_moons_adaptation(method: str = "dann", rotation: float = 30.0, weight: f
     torch.manual_seed(seed)
     model = ShallowNetwork(2, hidden, 2)
     discriminator = DomainDiscriminator(hidden, hidden_sizes=tuple(discriminator_hidden)) if method == "dann" else None
-    run = adapt(method, model, source, target[0], steps=steps, batch_size=batch_size, lr=lr, weight=weight,
-                discriminator=discriminator, mmd_multipliers=mmd_multipliers, seed=seed, device="cpu")
-    return ToyRun(method, rotation, weight, model, source, target, target_test,
-                  source_accuracy=evaluate(model, source, device="cpu"),
-                  target_accuracy=evaluate(model, target_test, device="cpu"), history=run.history)
+    run = adapt(
+        method,
+        model,
+        source,
+        target[0],
+        steps=steps,
+        batch_size=batch_size,
+        lr=lr,
+        weight=weight,
+        discriminator=discriminator,
+        mmd_multipliers=mmd_multipliers,
+        seed=seed,
+        device="cpu",
+    )
+    return ToyRun(
+        method,
+        rotation,
+        weight,
+        model,
+        source,
+        target,
+        target_test,
+        source_accuracy=evaluate(model, source, device="cpu"),
+        target_accuracy=evaluate(model, target_test, device="cpu"),
+        history=run.history,
+    )
 
 
 @dataclass
@@ -102,14 +134,28 @@ class ShiftComparison:
         has_gap = self.accuracy["train on target"] > self.accuracy["source only"]
         for row, acc in self.accuracy.items():
             bound = row in ("source only", "train on target")
-            out.append({"method": row, "target accuracy": acc,
-                        "gap recovered": f"{self.gap_recovered(row):.0%}" if has_gap and not bound else None,
-                        "train s": round(self.seconds.get(row, 0.0), 1)})
+            out.append(
+                {
+                    "method": row,
+                    "target accuracy": acc,
+                    "gap recovered": f"{self.gap_recovered(row):.0%}" if has_gap and not bound else None,
+                    "train s": round(self.seconds.get(row, 0.0), 1),
+                }
+            )
         return out
 
 
-def compare_methods(make_model, source, target, target_test, *, weights: dict | None = None, name: str = "",
-                    methods=("mmd", "coral", "dann"), **adapt_kwargs) -> ShiftComparison:
+def compare_methods(
+    make_model,
+    source,
+    target,
+    target_test,
+    *,
+    weights: dict | None = None,
+    name: str = "",
+    methods=("mmd", "coral", "dann"),
+    **adapt_kwargs,
+) -> ShiftComparison:
     """Train every method of one domain shift with the same settings, and test each on ``target_test``.
 
     Rows: *source only* (the lower bound), *source only + AdaBN* (the same network with the target's

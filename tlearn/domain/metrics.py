@@ -47,8 +47,10 @@ def proxy_a_distance(source, target, *, test_fraction: float = 0.5, C: float = 1
     n = min(len(xs), len(xt))
     n_test = round(2 * n * test_fraction)
     if n_test < 2 or 2 * n - n_test < 2:
-        raise ValueError(f"source has {len(xs)} and target {len(xt)} rows: too few to train and test a domain "
-                         f"classifier with test_fraction={test_fraction}; pass at least 4 rows of each")
+        raise ValueError(
+            f"source has {len(xs)} and target {len(xt)} rows: too few to train and test a domain "
+            f"classifier with test_fraction={test_fraction}; pass at least 4 rows of each"
+        )
     rng = np.random.default_rng(seed)
     xs = xs[rng.choice(len(xs), n, replace=False)]
     xt = xt[rng.choice(len(xt), n, replace=False)]
@@ -67,6 +69,7 @@ def gap_recovered(accuracy: float, source_only: float, train_on_target: float) -
     for name, value in (("accuracy", accuracy), ("source_only", source_only), ("train_on_target", train_on_target)):
         checks.number(name, value)
     if train_on_target <= source_only:
-        raise ValueError(f"train_on_target ({train_on_target:.3f}) must exceed source_only ({source_only:.3f}) "
-                         "for a gap to exist")
+        raise ValueError(
+            f"train_on_target ({train_on_target:.3f}) must exceed source_only ({source_only:.3f}) for a gap to exist"
+        )
     return (accuracy - source_only) / (train_on_target - source_only)

@@ -97,8 +97,8 @@ def mmd_squared(source: torch.Tensor, target: torch.Tensor, sigmas, estimator: s
     m, n = len(source), len(target)
     if estimator == "linear":
         b = min(m, n) // 2
-        x1, x2 = source[0:2 * b:2], source[1:2 * b:2]
-        y1, y2 = target[0:2 * b:2], target[1:2 * b:2]
+        x1, x2 = source[0 : 2 * b : 2], source[1 : 2 * b : 2]
+        y1, y2 = target[0 : 2 * b : 2], target[1 : 2 * b : 2]
 
         def k(a, c):
             return kernel((a - c).pow(2).sum(1), sigmas)
@@ -123,9 +123,14 @@ def _positive_list(name, values) -> list[float]:
     return [checks.number(name, v, positive=True) for v in values]
 
 
-def mmd(source: torch.Tensor, target: torch.Tensor, *, estimator: str = "unbiased",
-        bandwidths: float | Sequence[float] | None = None,
-        multipliers: float | Sequence[float] = DEFAULT_MULTIPLIERS) -> torch.Tensor:
+def mmd(
+    source: torch.Tensor,
+    target: torch.Tensor,
+    *,
+    estimator: str = "unbiased",
+    bandwidths: float | Sequence[float] | None = None,
+    multipliers: float | Sequence[float] = DEFAULT_MULTIPLIERS,
+) -> torch.Tensor:
     r"""Estimate the squared maximum mean discrepancy between ``source`` [m, d] and ``target`` [n, d].
 
     The kernel is the mean of Gaussians :math:`\exp(-\|a-b\|^2 / 2\sigma^2)`, one per bandwidth

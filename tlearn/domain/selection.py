@@ -39,8 +39,9 @@ def self_labels(model: nn.Module, target_features: torch.Tensor) -> torch.Tensor
         return head(target_features.to(device)).argmax(1).cpu()
 
 
-def reverse_validation_risk(model: nn.Module, source_validation, target, *, own_statistics: bool = True,
-                            C: float = 1.0, seed: int = 0) -> float:
+def reverse_validation_risk(
+    model: nn.Module, source_validation, target, *, own_statistics: bool = True, C: float = 1.0, seed: int = 0
+) -> float:
     r"""The reverse validation risk of a trained ``model`` (with ``.backbone`` and ``.head``): the error on
     the labelled ``source_validation`` (an ImageSet or an ``(X, y)`` pair the model did not train on) of a
     logistic regression fitted to the ``target`` features (an ImageSet, pair or tensor; labels unused)
