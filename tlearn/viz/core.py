@@ -47,27 +47,6 @@ def image_grid(images, nrow: int = 10, titles=None, figsize=None, suptitle: str 
     return fig
 
 
-def plot_episode(episode, predictions=None, max_query: int = 5):
-    """The support set (one row per class) and some queries, coloured green/red by ``predictions``."""
-    n, k = episode.n_way, episode.k_shot
-    q_per = len(episode.query_labels) // n
-    shown_q = min(q_per, max_query)
-    fig, axes = plt.subplots(n, k + shown_q, figsize=((k + shown_q) * 0.9, n * 0.95), squeeze=False)
-    for c in range(n):
-        for j in range(k):
-            _show(axes[c, j], episode.support[c * k + j], f"support {c}" if j == 0 else None)
-        for j in range(shown_q):
-            i = c * q_per + j
-            title, color = "query", None
-            if predictions is not None:
-                p = int(predictions[i])
-                title, color = f"-> {p}", ("green" if p == c else "red")
-            _show(axes[c, k + j], episode.query[i], title, color)
-    fig.suptitle(f"{n}-way {k}-shot episode: support left, queries right")
-    fig.tight_layout()
-    return fig
-
-
 def plot_history(history, keys=None, title: str | None = None):
     """Curves of a :class:`~tlearn.train.History` (or any dict of lists), losses and accuracies apart."""
     keys = keys or [k for k in history if k != "seconds"]
