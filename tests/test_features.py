@@ -246,9 +246,9 @@ def test_mlp_probe_is_full_batch_adam_on_the_penalised_loss():
 def test_only_the_convex_probe_calls_backward():
     from pathlib import Path
 
-    import tlearn.features
+    import tlearn.probes
 
-    assert Path(tlearn.features.__file__).read_text().count(".backward()") == 1  # the L-BFGS closure
+    assert Path(tlearn.probes.__file__).read_text().count(".backward()") == 1  # the L-BFGS closure
 
 
 def test_per_class_indices_pick_what_take_per_class_picks():

@@ -96,7 +96,7 @@ def probe_panel(
     it (:func:`tlearn.features.per_class_indices` with ``seed``)."""
     import torch
 
-    from ..features import fit_probe, per_class_indices, probe_accuracy
+    from ..probes import fit_probe, per_class_indices, probe_accuracy
     from ..viz import plot_embedding
 
     layers = list(train_features)

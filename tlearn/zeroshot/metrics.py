@@ -200,7 +200,7 @@ def one_shot_reference(features, targets, draws: int = 5, seed: int = 0) -> floa
     class in ``targets`` as support (draw ``d`` uses seed ``seed + d``), name every other image after its
     nearest support image (Euclidean distance between ``features`` rows), and average the mean per-class
     accuracy over ``draws`` draws."""
-    from ..features import per_class_indices
+    from ..probes import per_class_indices
 
     x = _inputs.matrix("features", features)
     t = _inputs.labels("targets", targets, len(x))
