@@ -187,9 +187,13 @@ def check_layout(page) -> list:
     """Every panel control visible, inside the notebook, with a non-zero width; no slider track squeezed
     away; no label cut; no value reading NaN."""
     problems = []
-    right = page.locator(".jp-NotebookPanel-notebook").first.bounding_box()
+    right = page.locator(".jp-NotebookPanel-notebook:visible").first.bounding_box()
+    assert page.locator(".jp-NotebookPanel-notebook").count() == 1, "one notebook open, no hidden tabs"
     for i, control in enumerate(page.locator(f".jp-Notebook {CONTROLS}").all()):
-        control.scroll_into_view_if_needed()
+        # scrolled by the page's own scrollIntoView: Playwright's waits for the control to be visible first,
+        # and JupyterLab leaves the layout of cells far off screen undone (content-visibility) until scrolled to
+        control.evaluate("e => e.scrollIntoView({block: 'center'})")
+        page.wait_for_timeout(200)
         box = control.bounding_box()
         text = control.inner_text().strip()[:40]
         if box is None or box["width"] < 1 or box["height"] < 1:
@@ -219,7 +223,9 @@ def test_panels_render_respond_and_fit_in_jupyterlab(browser, lab, name):
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     page.set_default_timeout(30_000)
     try:
-        page.goto(f"{base}/lab/tree/{name}.ipynb")
+        # a workspace of its own, reset: JupyterLab would otherwise reopen the notebooks of earlier tests in
+        # hidden tabs, whose controls are in the page but not visible
+        page.goto(f"{base}/lab/workspaces/{name}/tree/{name}.ipynb?reset")
         run_all(page, name)
         # badges: images, not Markdown source
         first = page.locator(".jp-MarkdownCell .jp-RenderedMarkdown").first
