@@ -40,7 +40,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import checks
-from .finetune import backbone_blocks
+from .blocks import backbone_blocks
 from .probes import (  # noqa: F401 (the probes on these features, importable from here too)
     PROBES,
     Probe,
@@ -56,7 +56,7 @@ from .train import get_device
 
 # --- taps ----------------------------------------------------------------------------------------------
 def tap_points(backbone: nn.Module) -> "OrderedDict[str, nn.Module]":
-    """The modules worth tapping, input to output: the backbone's blocks (see ``finetune.backbone_blocks``)."""
+    """The modules worth tapping, input to output: the backbone's blocks (see ``blocks.backbone_blocks``)."""
     return OrderedDict(backbone_blocks(backbone))
 
 

@@ -59,7 +59,9 @@ frozen in eval mode, so its stored statistics are used and left as they were.
 
 Every function here works on any model whose backbone exposes its blocks (``.blocks`` on Conv4,
 ``.stages`` on the small ResNet, the top-level children of anything else, e.g. a GRU encoder or a
-torchvision ResNet) and whose head is a ``.head``, ``.fc`` or ``.classifier`` linear layer.
+torchvision ResNet) and whose head is a ``.head``, ``.fc`` or ``.classifier`` linear layer: finding
+them is :mod:`tlearn.blocks` (:func:`head_name`, :func:`backbone_of`, :func:`backbone_blocks`,
+:func:`layer_groups`, importable from here too).
 """
 
 from __future__ import annotations
@@ -72,89 +74,18 @@ import torch
 from torch import nn
 
 from . import checks
+from .blocks import (  # noqa: F401  (re-exported: where the head and the blocks are, importable from here as before)
+    HEAD_NAMES,
+    _check_module,
+    _has_params,
+    backbone_blocks,
+    backbone_of,
+    head_name,
+    layer_groups,
+)
 from .train import History, evaluate, fit_classifier
 
-HEAD_NAMES = ("head", "fc", "classifier")
 METHODS = ("scratch", "head", "full", "layerwise", "gradual")
-
-
-# --- where the head and the blocks are ----------------------------------------------------------------
-def _check_module(model, name: str = "model") -> None:
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"{name} must be a torch.nn.Module, got {type(model).__name__}")
-
-
-def head_name(model: nn.Module) -> str:
-    """The attribute holding the model's final linear layer: ``head``, ``fc`` or ``classifier``."""
-    _check_module(model)
-    for name in HEAD_NAMES:
-        if isinstance(getattr(model, name, None), nn.Linear):
-            return name
-    raise ValueError(
-        f"model ({type(model).__name__}) has no linear head named {' / '.join(HEAD_NAMES)}; wrap the "
-        "backbone first, e.g. tlearn.backbones.Classifier(backbone, n_classes)"
-    )
-
-
-def backbone_of(model: nn.Module) -> nn.Module:
-    """The feature extractor under the head: ``model.backbone`` if there is one, else the model itself."""
-    _check_module(model)
-    backbone = getattr(model, "backbone", None)
-    return backbone if isinstance(backbone, nn.Module) else model
-
-
-def _has_params(module: nn.Module) -> bool:
-    return any(True for _ in module.parameters())
-
-
-def backbone_blocks(backbone: nn.Module) -> list[tuple[str, nn.Module]]:
-    """The backbone's blocks, input to output, as ``(name, module)`` pairs.
-
-    ``.blocks`` (Conv4) or ``.stages`` (ResNet) when the backbone declares them; otherwise its top-level
-    children that hold parameters, looking through wrappers that hold a single child (as a torchvision
-    model inside an adapter). A head attribute (``head``/``fc``/``classifier``) is never a block.
-    """
-    _check_module(backbone, "backbone")
-    for attr in ("blocks", "stages"):
-        declared = getattr(backbone, attr, None)
-        if isinstance(declared, (nn.ModuleList, nn.Sequential)) and len(declared) > 0:
-            return [(f"{attr}.{i}", block) for i, block in enumerate(declared)]
-    module, prefix = backbone, ""
-    while True:
-        children = [(n, c) for n, c in module.named_children() if n not in HEAD_NAMES and _has_params(c)]
-        own = list(module.parameters(recurse=False))
-        if len(children) == 1 and not own:
-            module, prefix = children[0][1], prefix + children[0][0] + "."
-            continue
-        return [(prefix + n, c) for n, c in children] or [(prefix.rstrip(".") or "backbone", module)]
-
-
-def layer_groups(model: nn.Module) -> list[tuple[str, list[nn.Parameter]]]:
-    """Every parameter of ``model`` in ordered groups, input to output: ``[stem], block 0, ..., head``.
-
-    The groups partition the parameters: each appears in exactly one group. Parameters of the backbone
-    that sit in no block (a ResNet stem, say) form a first group ``"stem"``; parameters outside both the
-    backbone and the head (rare) join the head's group, since they are new too.
-    """
-    head = getattr(model, head_name(model))
-    backbone = backbone_of(model)
-    seen = {id(p) for p in head.parameters()}  # the head is never part of a backbone group
-
-    def take(params) -> list[nn.Parameter]:
-        new = [p for p in params if id(p) not in seen]
-        seen.update(id(p) for p in new)
-        return new
-
-    groups: list[tuple[str, list[nn.Parameter]]] = []
-    for name, block in backbone_blocks(backbone):
-        params = take(block.parameters())
-        if params:
-            groups.append((name, params))
-    stem = take(backbone.parameters())
-    if stem:
-        groups.insert(0, ("stem", stem))
-    groups.append(("head", list(head.parameters()) + take(model.parameters())))  # plus anything new
-    return groups
 
 
 # --- the head ------------------------------------------------------------------------------------------
