@@ -26,19 +26,17 @@ features care less about how a character was rendered and more about its shape. 
 carry over to real digits scanned at 8x8 (notebook 01's far target). On a 2-core laptop CPU ``make
 pretrain`` takes several minutes (the JSON files record the CPU time).
 
-Each backbone is saved as ``tlearn/weights/<name>.pt`` (its ``state_dict``) next to ``<name>.json``:
-the architecture and its config, the data and training settings, the accuracy reached, the time it
-took, and the file's SHA-256. :func:`load_pretrained` trusts nothing: it checks the checksum, loads with
-``torch.load(weights_only=True)`` (which refuses anything but tensors and plain containers, so a
-tampered file cannot run code), checks the config against the one this code builds, and loads the
-state dict strictly. Any failure raises :class:`WeightFileError` naming the file and the fix,
-``make pretrain``. Rebuild everything with ``make pretrain`` (``python -m tlearn.pretrain``).
+Each backbone is saved as ``tlearn/weights/<name>.pt`` (its ``state_dict``) next to ``<name>.json``
+with its config, accuracy and SHA-256. :func:`load_pretrained` trusts nothing: the checks (checksum,
+config, ``torch.load(weights_only=True)``, strict keys) are in :mod:`tlearn.weights_io`, whose names
+(:data:`SPECS`, :class:`WeightFileError`, :func:`read_metadata`, ...) are importable from here too. Any
+failure raises :class:`WeightFileError` naming the file and the fix, ``make pretrain``. Rebuild
+everything with ``make pretrain`` (``python -m tlearn.pretrain``).
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import platform
@@ -51,27 +49,23 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import checks
-from .backbones import Classifier, Conv4, GRUEncoder
+from .backbones import Classifier, Conv4, GRUEncoder  # noqa: F401  (Conv4 re-exported, as before)
 from .imagenet import IMAGENET_MEAN, IMAGENET_STD, ImageNetBackbone, real_target  # noqa: F401  (older home)
 from .train import Method, evaluate, fit, shuffled_batches, steps_per_epoch
+from .weights_io import (  # noqa: F401  (re-exported: the weight files and their checks, importable from here as before)
+    FIX,
+    SPECS,
+    WEIGHTS_DIR,
+    WeightFileError,
+    _spec,
+    build_backbone,
+    load_verified,
+    read_metadata,
+    sha256_of,
+    weight_paths,
+    weights_size,
+)
 
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-FIX = "rebuild it with `make pretrain` (or `python -m tlearn.pretrain {name}`)"
-
-SPECS = {
-    "conv4-glyphs": {
-        "architecture": "Conv4",
-        "config": {"in_channels": 1, "hidden": 64, "image_size": 28},
-        "input": "images",
-        "training": {"epochs": 25, "lr": 2e-3, "batch_size": 128, "weight_decay": 0.0, "seed": 0, "augment": True},
-    },
-    "gru-glyphs": {
-        "architecture": "GRUEncoder",
-        "config": {"input_size": 3, "hidden_size": 128, "num_layers": 1, "pool": "last"},
-        "input": "trajectories",
-        "training": {"epochs": 24, "lr": 3e-3, "batch_size": 128, "weight_decay": 0.0, "seed": 0, "augment": False},
-    },
-}
 DATA = {
     "dataset": "glyphs",
     "split": "background",
@@ -79,10 +73,6 @@ DATA = {
     "train_drawers": list(range(15)),
     "test_drawers": list(range(15, 20)),
 }
-
-
-class WeightFileError(ValueError):
-    """A weight file that is missing, corrupt, tampered with, or does not match the code."""
 
 
 # --- trajectories as one tensor -------------------------------------------------------------------------
@@ -207,19 +197,6 @@ def _train(
 
 
 # --- building -------------------------------------------------------------------------------------------
-def _spec(name: str) -> dict:
-    if name not in SPECS:
-        raise ValueError(f"unknown pretrained backbone {name!r}; available: {', '.join(SPECS)}")
-    return SPECS[name]
-
-
-def build_backbone(name: str, config: dict | None = None) -> nn.Module:
-    """A freshly initialised backbone of the architecture ``name`` is pretrained as (config as shipped)."""
-    spec = _spec(name)
-    config = dict(spec["config"] if config is None else config)
-    return {"Conv4": Conv4, "GRUEncoder": GRUEncoder}[spec["architecture"]](**config)
-
-
 def source_data(name: str, n_alphabets: int | None = None):
     """The pretraining inputs and labels: ``(X_train, y_train, X_test, y_test, n_classes)``, split by drawer."""
     from .data import glyphs
@@ -229,14 +206,6 @@ def source_data(name: str, n_alphabets: int | None = None):
     train = torch.isin(g.drawers, torch.tensor(DATA["train_drawers"]))
     test = torch.isin(g.drawers, torch.tensor(DATA["test_drawers"]))
     return X[train], g.targets[train], X[test], g.targets[test], g.n_classes
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _as_model(name: str, backbone: nn.Module) -> nn.Module:
@@ -313,33 +282,11 @@ def pretrain(
 
 
 # --- loading --------------------------------------------------------------------------------------------
-def weight_paths(name: str, directory: str | Path | None = None) -> tuple[Path, Path]:
-    """Where ``<name>.pt`` and ``<name>.json`` are looked for (the package's ``weights/`` by default)."""
-    _spec(name)
-    directory = WEIGHTS_DIR if directory is None else Path(directory)
-    return directory / f"{name}.pt", directory / f"{name}.json"
-
-
-def read_metadata(name: str, directory: str | Path | None = None) -> dict:
-    """The JSON metadata shipped next to a weight file (config, accuracy, sha256, how it was made)."""
-    _, meta_path = weight_paths(name, directory)
-    fix = FIX.format(name=name)
-    if not meta_path.exists():
-        raise FileNotFoundError(f"no metadata file {meta_path} for pretrained backbone {name!r}; {fix}")
-    try:
-        meta = json.loads(meta_path.read_text())
-    except (ValueError, UnicodeDecodeError) as err:
-        raise WeightFileError(f"{meta_path} is not valid JSON ({err}); {fix}") from err
-    missing = [k for k in ("sha256", "architecture", "config") if k not in meta]
-    if not isinstance(meta, dict) or missing:
-        raise WeightFileError(f"{meta_path} lacks the fields {missing or 'all'}; {fix}")
-    return meta
-
-
 def load_pretrained(
     name: str, *, directory: str | Path | None = None, train_if_missing: bool = False, progress: bool = True
 ) -> nn.Module:
-    """The pretrained backbone ``name``, verified: checksum, ``weights_only`` load, config, strict keys.
+    """The pretrained backbone ``name``, verified by :func:`tlearn.weights_io.load_verified`: checksum, config,
+    ``weights_only`` load, strict keys.
 
     A missing file raises ``FileNotFoundError`` naming ``make pretrain``, unless ``train_if_missing``:
     then it is trained here (a few minutes on a laptop CPU, with a progress bar) and saved.
@@ -355,42 +302,7 @@ def load_pretrained(
             )
         print(f"{pt_path.name} is missing: pretraining {name} now (a few minutes on a CPU)")
         pretrain(name, directory=pt_path.parent, progress=progress)
-    meta = read_metadata(name, directory)
-    actual = sha256_of(pt_path)
-    if actual != meta["sha256"]:
-        raise WeightFileError(
-            f"{pt_path} has SHA-256 {actual[:16]}..., but {meta_path.name} records {str(meta['sha256'])[:16]}...: "
-            f"the file is corrupt or was modified; {fix}"
-        )
-    spec = _spec(name)
-    if meta["architecture"] != spec["architecture"] or meta["config"] != spec["config"]:
-        raise WeightFileError(
-            f"{meta_path} describes a {meta['architecture']} with config {meta['config']}, but this version of "
-            f"tlearn builds {name} as a {spec['architecture']} with config {spec['config']}; {fix}"
-        )
-    try:
-        state = torch.load(pt_path, map_location="cpu", weights_only=True)
-    except Exception as err:  # unpickling refused or a torn archive
-        raise WeightFileError(
-            f"{pt_path} could not be loaded as plain tensors ({type(err).__name__}: "
-            f"{str(err).splitlines()[0][:200]}); {fix}"
-        ) from err
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise WeightFileError(f"{pt_path} does not hold a state_dict of tensors; {fix}")
-    backbone = build_backbone(name, meta["config"])
-    try:
-        backbone.load_state_dict(state, strict=True)
-    except RuntimeError as err:
-        raise WeightFileError(
-            f"{pt_path} does not fit a {spec['architecture']}{spec['config']}: {str(err).splitlines()[0][:300]}; {fix}"
-        ) from err
-    return backbone
-
-
-def weights_size(directory: str | Path | None = None) -> int:
-    """Total bytes of the shipped weight files."""
-    directory = WEIGHTS_DIR if directory is None else Path(directory)
-    return sum(p.stat().st_size for p in directory.glob("*.pt"))
+    return load_verified(name, directory)
 
 
 def main(argv=None) -> int:
