@@ -23,7 +23,7 @@
 #
 # [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/tlearn-course/tlearn/main?labpath=notebooks%2F01_fine_tuning.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/tlearn-course/tlearn/blob/main/notebooks/01_fine_tuning.ipynb) <!-- badges -->
 #
-# Runtime: about 2 minutes on a 2-core laptop CPU (once the Glyphs sets are cached, see notebook 00). No
+# Runtime: about 1.5 minutes on a 2-core laptop CPU (once the Glyphs sets are cached, see notebook 00). No
 # download, no GPU: the pretrained backbones ship with the package.
 #
 # ## What you will learn
@@ -63,6 +63,7 @@ from tlearn import checks, compare, finetune, pretrain, viz, widgets
 from tlearn.backbones import Classifier, Conv4, GRUEncoder
 from tlearn.data import glyphs, hand_digits
 from tlearn.exercises_transfer import check_layerwise_groups
+from tlearn.results import over_seeds
 from tlearn.train import get_device, seed_everything
 
 run_start = time.perf_counter()
@@ -176,11 +177,10 @@ x, y = batch.images.double(), batch.targets
 
 # %% tags=["from-scratch"]
 import torch.nn.functional as F
-from torch import nn
 
 net = copy.deepcopy(pretrained_net)
 torch.manual_seed(SEED)
-net.head = nn.Linear(net.head.in_features, int(y.max()) + 1).double()  # 1. a fresh head for the target
+net.head = torch.nn.Linear(net.head.in_features, int(y.max()) + 1).double()  # 1. a fresh head for the target
 head = list(net.head.parameters())
 body = [p for p in net.parameters() if all(p is not q for q in head)]
 groups_by_hand = [{"params": body, "lr": LR_BACKBONE}, {"params": head, "lr": 10 * LR_BACKBONE}]  # 2. eta, m*eta
@@ -215,12 +215,10 @@ viz.results_table([{"group": g["name"], "parameters": sum(p.numel() for p in g["
 
 # %%
 n_blocks = len(groups) - 1
-schedule = finetune.unfreezing_schedule(n_blocks, 10)
-print("gradual unfreezing over 10 epochs, blocks unfrozen per epoch:", schedule)
-for stage in sorted(set(schedule)):
+print("gradual unfreezing over 10 epochs, blocks unfrozen per epoch:", finetune.unfreezing_schedule(n_blocks, 10))
+for stage in range(n_blocks + 1):
     finetune.unfreeze_top(source_model, stage)
     print(f"  stage {stage}: {finetune.trainable_fraction(source_model):6.1%} of the parameters train")
-finetune.unfreeze(source_model)
 
 # %% [markdown]
 # ## 4. Four ways to learn from 5 labels per class
@@ -283,10 +281,9 @@ viz.plot_accuracy_and_time([{"method": f"{t} · {m}", "accuracy": acc(t, m), "se
 
 # %%
 one, lw = "fine-tune, one small lr", "layer-wise lr (head 10x)"
-spread = {(t, m): [run(t, m, 5, s)["accuracy"] for s in SEEDS] for t in targets for m in [one, lw]}
-for (t, m), a in spread.items():
-    print(f"{t:5s} {m:26s} mean {sum(a) / 3:.3f}, range {min(a):.3f}-{max(a):.3f} over seeds {SEEDS}")
-lw_margin = {t: acc(t, lw, seeds=SEEDS) - acc(t, one, seeds=SEEDS) for t in targets}
+lw_margin = {t: acc(t, lw, seeds=SEEDS) - acc(t, one, seeds=SEEDS) for t in targets}  # runs seeds 1 and 2 too
+viz.results_table([r for r in over_seeds(runs, ["target", "method", "labels/class"]) if r["method"] in (one, lw)],
+                  title=f"5 labels per class, mean and range over seeds {SEEDS}")
 
 # %% [markdown]
 # ## 5. How many labels does pretraining save? A learning curve on the far target
@@ -352,11 +349,9 @@ if "near" in targets:  # the box needs a near and a far target
 
 # %%
 if DATASET == "glyphs":
-    def gru_maker(pretrained: bool):
-        def make():
-            encoder = pretrain.load_pretrained("gru-glyphs") if pretrained else GRUEncoder()
-            return Classifier(pretrain.TrajectoryEncoder(encoder), near_pool.n_classes)
-        return make
+    def gru_maker(pretrained: bool):  # a GRU classifier of trajectories, its encoder pretrained or fresh
+        return lambda: Classifier(pretrain.TrajectoryEncoder(pretrain.load_pretrained("gru-glyphs") if pretrained
+                                                             else GRUEncoder()), near_pool.n_classes)
 
     GRU_METHODS = {
         "GRU scratch": (False, {"method": "scratch", "lr": LR_SCRATCH}),
@@ -399,10 +394,7 @@ widgets.drive(panel, click="train", lr=1e-3, blocks=2, labels=5)  # what a user 
 # %% tags=["results"]
 rows = [{"target": t, "method": "pixel nearest neighbour", "labels/class": 5, "seeds": 1, "accuracy": pixel_nn[t],
          "range": None, "seconds": None} for t in targets]
-for t, m, k in dict.fromkeys((t, m, k) for t, m, k, _ in runs):
-    a = [r["accuracy"] for (t2, m2, k2, _), r in runs.items() if (t2, m2, k2) == (t, m, k)]
-    rows.append({"target": t, "method": m, "labels/class": k or "all", "seeds": len(a), "accuracy": sum(a) / len(a),
-                 "range": f"{min(a):.3f}-{max(a):.3f}" if len(a) > 1 else None, "seconds": runs[t, m, k, SEED]["seconds"]})
+rows += [r | {"labels/class": r["labels/class"] or "all"} for r in over_seeds(runs, ["target", "method", "labels/class"])]
 results = viz.results_table(rows, title=f"Fine-tuning vs scratch ({DATASET}, seed {SEED}, {STEPS} steps per run)")
 results
 

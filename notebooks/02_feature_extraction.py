@@ -62,6 +62,7 @@ from tlearn import checks, compare, features, finetune, pretrain, viz, widgets
 from tlearn.backbones import Classifier
 from tlearn.data import glyphs, hand_digits
 from tlearn.exercises_transfer import check_nearest_class_mean
+from tlearn.results import over_seeds
 from tlearn.train import get_device, seed_everything
 
 run_start = time.perf_counter()
@@ -174,12 +175,11 @@ for name in targets:
     for kind in ["linear", "mlp"]:
         probe_acc[name, kind] = features.probe_budget(feats[name]["pool"], pool_labels, feats[name]["test"],
                                                       test_labels, K, draws=cfg["draws"], kind=kind, seed=SEED)
-taps_and_pixels = list(feats[next(iter(targets))]["pool"])
 best_layer = {name: max(probe_acc[name, "linear"], key=probe_acc[name, "linear"].get) for name in targets}
 for (name, kind), accs in probe_acc.items():
     print(f"{name:5s} {kind:6s} " + "  ".join(f"{layer} {a:.3f}" for layer, a in accs.items()))
 print("best layer for a linear probe:", best_layer)
-viz.plot_layer_accuracy(taps_and_pixels, {f"{name}, {kind}": list(accs.values()) for (name, kind), accs in probe_acc.items()},
+viz.plot_layer_accuracy(list(feats[next(iter(targets))]["pool"]), {f"{name}, {kind}": list(accs.values()) for (name, kind), accs in probe_acc.items()},
                         title=f"probe accuracy per layer, {K} labels per class (star = best)");
 
 # %% [markdown]
@@ -223,8 +223,7 @@ assert all(torch.allclose(a, c, atol=1e-5) for a, c in zip(grads_ours, grads_the
 
 # %%
 second = layers[1]
-depth_gain = {name: probe_acc[name, "linear"][best_layer[name]] - probe_acc[name, "linear"][second]
-              for name in targets}
+depth_gain = {name: probe_acc[name, "linear"][best_layer[name]] - probe_acc[name, "linear"][second] for name in targets}
 for name in targets:
     print(f"{name}: best layer {best_layer[name]} ({probe_acc[name, 'linear'][best_layer[name]]:.3f}); "
           f"gain over {second}: {depth_gain[name]:+.3f}")
@@ -268,32 +267,28 @@ probe = features.fit_probe(train_features, picked.targets, kind="linear")
 probe_seconds = time.perf_counter() - start
 test_features = features.extract_features(backbone, test, [], device=device)["output"]
 
-vs, ft_runs = {}, {}  # (target, method) -> accuracies over the draws; (target, draw) -> fine-tuning run
+draws = {}  # (target, method, seed) -> run: the fine-tuning run, or the probe's accuracy on the same labels
 make_backbone = {"glyphs": lambda: pretrain.load_pretrained("conv4-glyphs")}.get(DATASET, pretrain.ImageNetBackbone)
 for name, s in [(name, s) for name in targets for s in SEEDS]:
     (tpool, ttest), n = targets[name], targets[name][0].n_classes
-    run = ft_runs[name, s] = finetune.fine_tune_run(
+    draws[name, "fine-tuning", s] = finetune.fine_tune_run(
         lambda: Classifier(make_backbone(), n), tpool, ttest, labels_per_class=K, method="layerwise", lr=3e-4,
         head_mult=10, steps=cfg["steps"], batch_size=25, seed=s, device=device)
     i = features.per_class_indices(tpool.targets, K, seed=s)  # the same examples fine_tune_run drew
     top = features.fit_probe(feats[name]["pool"][layers[-1]][i], tpool.targets[i], n_classes=n)
-    vs.setdefault((name, "linear probe"), []).append(features.probe_accuracy(top, feats[name]["test"][layers[-1]],
-                                                                             ttest.targets))
-    vs.setdefault((name, "fine-tuning"), []).append(run["accuracy"])
-mean, fine_tuned = {key: sum(a) / len(a) for key, a in vs.items()}, ft_runs[compare_target, SEED]
-comparison = [
-    {"method": "linear probe (frozen)", "accuracy": features.probe_accuracy(probe, test_features, test.targets),
-     "seconds": probe_seconds},
-    {"method": "fine-tuning (layer-wise lr)", "accuracy": fine_tuned["accuracy"], "seconds": fine_tuned["seconds"]},
-]
+    draws[name, "linear probe", s] = {"accuracy": features.probe_accuracy(top, feats[name]["test"][layers[-1]], ttest.targets)}
+mean = {(r["target"], r["method"]): r["accuracy"] for r in over_seeds(draws, ["target", "method"])}
+fine_tuned = draws[compare_target, "fine-tuning", SEED]
+comparison = [{"method": "linear probe (frozen)", "seconds": probe_seconds,
+               "accuracy": features.probe_accuracy(probe, test_features, test.targets)},
+              {"method": "fine-tuning (layer-wise lr)", "accuracy": fine_tuned["accuracy"], "seconds": fine_tuned["seconds"]}]
 viz.plot_accuracy_and_time(comparison, title=f"{compare_target} target, {K} labels per class (first draw)");
 
 # %%
 lead = {name: mean[name, "linear probe"] - mean[name, "fine-tuning"] for name in targets}
-word = lambda d: "ahead of" if d > 0.01 else "behind" if d < -0.01 else "level with"  # noqa: E731
 for name in targets:
-    print(f"{name}: the linear probe is {word(lead[name])} fine-tuning, {mean[name, 'linear probe']:.3f} vs "
-          f"{mean[name, 'fine-tuning']:.3f} ({lead[name]:+.3f}; mean of {len(SEEDS)} draws, ranges in the table)")
+    print(f"{name}: linear probe {mean[name, 'linear probe']:.3f} vs fine-tuning {mean[name, 'fine-tuning']:.3f} "
+          f"({lead[name]:+.3f}; mean of {len(SEEDS)} draws, ranges in the table)")
 print(f"training time: the probe takes {probe_seconds / fine_tuned['seconds']:.1%} of fine-tuning's")
 if "near" in targets:  # the source text's claim about feature extraction, against these numbers
     runs_by_name = type("Runs", (), {"mean": staticmethod(lambda t, m, k: mean.get((t, m), 0.0))})
@@ -314,12 +309,10 @@ if DATASET == "glyphs":
     gru = pretrain.load_pretrained("gru-glyphs", train_if_missing=True)
     rnn_feats = {}
     for pool_mode in ["last", "mean"]:
-        gru.pool = pool_mode
-        encoder = pretrain.TrajectoryEncoder(gru)
-        rnn_feats[pool_mode] = {split: features.extract_features(encoder, data.trajectories, [], cache=cache,
-                                                                 device=device)["output"]
+        gru.pool = pool_mode  # the last hidden state, or the mean over time steps
+        rnn_feats[pool_mode] = {split: features.extract_features(pretrain.TrajectoryEncoder(gru), data.trajectories,
+                                                                 [], cache=cache, device=device)["output"]
                                 for split, data in [("pool", near_pool), ("test", near_test)]}
-    gru.pool = "last"
     rnn_acc = features.probe_budget({m: f["pool"] for m, f in rnn_feats.items()}, near_pool.targets,
                                     {m: f["test"] for m, f in rnn_feats.items()}, near_test.targets, K,
                                     draws=cfg["draws"], seed=SEED)
@@ -336,9 +329,8 @@ else:
 # drawn in 2-D with the probe's accuracy in the title. Where does the MLP probe catch up with the linear one?
 
 # %%
-panel = widgets.probe_panel(feats[compare_target]["pool"], targets[compare_target][0].targets,
-                            feats[compare_target]["test"], targets[compare_target][1].targets, seed=SEED,
-                            budgets=(1, K, 10))
+panel = widgets.probe_panel(feats[compare_target]["pool"], pool.targets, feats[compare_target]["test"], test.targets,
+                            seed=SEED, budgets=(1, K, 10))  # pool, test: the compare target's, from section 5
 panel
 
 # %% tags=["remove-cell"]
@@ -350,16 +342,15 @@ widgets.drive(panel, layer=layers[1], probe="mlp", labels=1)  # what a user woul
 # %% tags=["results"]
 rows = []
 for name in targets:
-    rows.append({"target": name, "features": "pixels", "probe": "linear", "labels/class": K,
-                 "accuracy": probe_acc[name, "linear"]["pixels"], "seconds": None})
     for kind in ["linear", "mlp"]:
-        for layer in dict.fromkeys([second, best_layer[name], layers[-1]]):  # in order, without repeats
+        for layer in dict.fromkeys(["pixels", second, best_layer[name], layers[-1]]):  # in order, without repeats
             rows.append({"target": name, "features": f"{layer}" + (" (best)" if layer == best_layer[name] else ""),
                          "probe": kind, "labels/class": K, "accuracy": probe_acc[name, kind][layer], "seconds": None})
 rows += [{"target": compare_target, "features": "output (first draw)", "probe": r["method"], "labels/class": K,
           "accuracy": r["accuracy"], "seconds": r["seconds"]} for r in comparison]
-rows += [{"target": t, "features": f"output (mean of {len(a)} draws, range {min(a):.3f}-{max(a):.3f})", "probe": m,
-          "labels/class": K, "accuracy": sum(a) / len(a), "seconds": None} for (t, m), a in vs.items()]
+rows += [{"target": r["target"], "features": f"output (mean of {r['seeds']} draws, range {r['range']})",
+          "probe": r["method"], "labels/class": K, "accuracy": r["accuracy"], "seconds": None}
+         for r in over_seeds(draws, ["target", "method"], keep=())]
 rows += [{"target": "near (trajectories)", "features": f"GRU {m}", "probe": "linear", "labels/class": K,
           "accuracy": a, "seconds": None} for m, a in rnn_acc.items()]
 results = viz.results_table(rows, title=f"Feature extraction ({DATASET}, seed {SEED}; probe accuracies without "

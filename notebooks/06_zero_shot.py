@@ -57,7 +57,6 @@ DEVICE = "auto"       # cuda, then mps, then cpu
 import itertools
 import time
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from IPython.display import Markdown
@@ -104,11 +103,10 @@ viz.plot_attribute_table(digit_table, digit_attribute_names, [f"digit {d}" for d
 
 # %%
 evaluation = data.glyphs("evaluation", seed=SEED)
-attribute_names = evaluation.attribute_names
 example_chars = torch.arange(0, evaluation.n_classes, evaluation.n_classes // 6)[:6]
 example_images = evaluation.images[[int(torch.nonzero(evaluation.targets == c)[0]) for c in example_chars]]
 viz.image_grid(example_images, nrow=6, titles=[f"c{i}" for i in range(6)], suptitle="six evaluation characters")
-viz.plot_attribute_table(evaluation.attributes[example_chars], attribute_names, [f"c{i}" for i in range(6)],
+viz.plot_attribute_table(evaluation.attributes[example_chars], evaluation.attribute_names, [f"c{i}" for i in range(6)],
                          title="their descriptions");
 
 # %% [markdown]
@@ -193,7 +191,7 @@ shown = unseen[:3]
 probabilities = dap.predict_attributes(X_test[test_unseen])
 viz.plot_predicted_attributes(
     zs.mean_predicted_attributes(probabilities, y_test[test_unseen], shown), dap.binarize(descriptions[shown]),
-    attribute_names, [glyph_set.classes[c] for c in shown],
+    evaluation.attribute_names, [glyph_set.classes[c] for c in shown],
     images=[glyph_set.images[int(torch.nonzero(labels == c)[0])] for c in shown],
     title="DAP on three unseen characters: predicted attributes against the description");
 
@@ -388,29 +386,18 @@ widgets.drive(stacking, method=best, gamma=chosen[best]);
 # when its attributes occur among the seen digits. Every one of the 120 possible splits, measured:
 
 # %%
-if DIGITS == "handdigits":
-    digits = data.hand_digits()
-    digit_images, digit_labels = digits.images, digits.targets
-else:  # a real dataset (needs a network once); 2,000 test images are plenty
-    real = data.load(DIGITS, train=False)
-    digit_images = torch.stack([real[i][0] for i in range(2000)])
-    digit_labels = labels_of(real)[:2000]
+digits = data.hand_digits() if DIGITS == "handdigits" else data.load(DIGITS, train=False)  # real: downloaded once
+digit_images = torch.stack([digits[i][0] for i in range(min(2000, len(digits)))])  # 2,000 test images are plenty
+digit_labels = labels_of(digits)[: len(digit_images)]
 digit_features = extract_features(backbone, digit_images, layers=[LAYER], pool=2, device=DEVICE)[LAYER]
 split_accuracy = {split: zs.zero_shot_trial(zs.ESZSL(gamma, lam), digit_features, digit_labels, digit_table,
                                             list(split))["accuracy"]
                   for split in itertools.combinations(range(10), 3)}
-digit_accuracies, digit_chance = np.array(list(split_accuracy.values())), 1 / 3  # three unseen digits
-digit_mean = float(digit_accuracies.mean())
+digit_chance, digit_mean = 1 / 3, float(np.mean(list(split_accuracy.values())))  # three unseen digits
 best_split, worst_split = max(split_accuracy, key=split_accuracy.get), min(split_accuracy, key=split_accuracy.get)
 print(f"{DIGITS}: mean over all {len(split_accuracy)} splits {digit_mean:.3f} (chance {digit_chance:.3f}); best split "
       f"{best_split} {split_accuracy[best_split]:.3f}, worst {worst_split} {split_accuracy[worst_split]:.3f}")
-
-fig, ax = plt.subplots(figsize=(6, 2.6), layout="tight")
-ax.hist(digit_accuracies, bins=20, range=(0, 1), color="C0", alpha=0.8)
-ax.axvline(digit_chance, color="C3", label="chance (3 unseen digits)")
-ax.axvline(digit_mean, color="black", ls="--", label=f"mean {digit_mean:.2f}")
-ax.set(xlabel="zero-shot accuracy on the 3 unseen digits", ylabel="splits", title="ESZSL, every 3 unseen digits")
-ax.legend(fontsize=8);
+viz.plot_split_accuracies(list(split_accuracy.values()), digit_chance, 3, title="ESZSL, every 3 unseen digits");
 
 # %% [markdown]
 # Try it yourself: choose the unseen digits (ctrl/cmd-click for several), press *run*, and the model is
@@ -438,15 +425,13 @@ retrieved_labels = digit_labels[panel.trials[-1]["retrieved"]]
 
 # %% tags=["results"]
 rows = [{"method": "chance", "unseen acc (zero-shot)": chance}]
-for name in methods:
-    p, c = generalized[name]["plain"], generalized[name]["calibrated"]
-    rows.append({"method": name, "unseen acc (zero-shot)": conventional[name], "seen": p["seen"],
-                 "unseen": p["unseen"], "H": p["harmonic"], "H calibrated": c["harmonic"],
-                 "AUSUC": curves[name]["auc"]})
-rows.append({"method": f"{best}, shuffled descriptions", "unseen acc (zero-shot)": shuffled_acc[best]})
-rows.append({"method": "1 labelled image per unseen class (reference)", "unseen acc (zero-shot)": one_shot})
-rows.append({"method": f"digits by hand (ESZSL, mean of {len(split_accuracy)} splits; chance {digit_chance:.3f})",
-             "unseen acc (zero-shot)": digit_mean})
+rows += [{"method": name, "unseen acc (zero-shot)": conventional[name], "seen": g["plain"]["seen"],
+          "unseen": g["plain"]["unseen"], "H": g["plain"]["harmonic"], "H calibrated": g["calibrated"]["harmonic"],
+          "AUSUC": curves[name]["auc"]} for name, g in generalized.items()]
+rows += [{"method": f"{best}, shuffled descriptions", "unseen acc (zero-shot)": shuffled_acc[best]},
+         {"method": "1 labelled image per unseen class (reference)", "unseen acc (zero-shot)": one_shot},
+         {"method": f"digits by hand (ESZSL, mean of {len(split_accuracy)} splits; chance {digit_chance:.3f})",
+          "unseen acc (zero-shot)": digit_mean}]
 results = viz.results_table(rows, title=f"Zero-shot on {N_CLASSES} Glyphs characters ({N_UNSEEN} unseen, "
                                         f"chance {chance:.3f}); generalized columns: seen, unseen, harmonic mean")
 results

@@ -56,7 +56,6 @@ DEVICE = "auto"        # cuda, then mps, then cpu
 # %%
 import time
 
-import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 from IPython.display import Markdown
@@ -113,17 +112,10 @@ def alphabet_target(a):
 
 
 def digit_sets(image_size):
-    """Target B as (pool, test); notebooks 01-03 use this HandDigits split."""
+    """Target B as (pool, test): notebooks 01-03's HandDigits split, or 130 and 55 images per class of a real set."""
     if DIGITS == "handdigits":
         return data.hand_digits(image_size).split(test_fraction=0.3, seed=0)
-
-    def subset(train, n):  # a fixed random subset of a real dataset (downloads once; offline: OfflineError)
-        ds = data.load_real(DIGITS, train=train, image_size=image_size)
-        idx = torch.randperm(len(ds), generator=torch.Generator().manual_seed(SEED))[:n].tolist()
-        return data.ImageSet(torch.stack([ds[i][0] for i in idx]), torch.tensor([int(ds[i][1]) for i in idx]),
-                             classes=[str(d) for d in range(10)], name=DIGITS)
-
-    return subset(True, 1300), subset(False, 550)
+    return pretrain.real_target(DIGITS, 130, 55, image_size=image_size, seed=SEED, rgb=False)  # downloads once
 
 
 problems = {(NEW_ALPHABET, a): alphabet_target(a) for a in alphabets}
@@ -348,16 +340,8 @@ TECHNIQUES = {  # name: (colour, marker, what it needs besides the labels)
     "fine-tuning": ("C1", "D", "pretrained Conv4 (trained)"), "from scratch": ("C3", "X", "labels and time"),
     "pixel nearest neighbour": ("0.5", ".", "nothing")}
 n_classes = {target: pool.n_classes for (target, _), (pool, _) in problems.items()}
-fig, axes = plt.subplots(1, 2, figsize=(13, 4.8))
-for ax, ((target, _), (pool, _)) in zip(axes, problems.items()):
-    ticks = [f"all (~{len(pool) // pool.n_classes})" if b == ALL else f"{b:g}" for b in comparison.budgets(target)]
-    viz.plot_technique_curves({name: comparison.curve(target, name) for name in comparison.techniques(target)},
-                              comparison.budgets(target), tick_labels=ticks, chance=1 / n_classes[target], ax=ax,
-                              title=target, legend=False,
-                              styles={n: {"color": c, "marker": m} for n, (c, m, _) in TECHNIQUES.items()})
-legend = {label: handle for ax in axes for handle, label in zip(*ax.get_legend_handles_labels())}
-fig.legend(legend.values(), legend.keys(), loc="lower center", ncol=4, fontsize=8)
-fig.tight_layout(rect=(0, 0.14, 1, 1))
+viz.plot_comparison(comparison, {t: (len(pool) // pool.n_classes, 1 / pool.n_classes) for (t, _), (pool, _) in problems.items()},
+                    styles={n: {"color": c, "marker": m} for n, (c, m, _) in TECHNIQUES.items()});
 
 # %% [markdown]
 # ## 10. Try it: which technique for your budget?

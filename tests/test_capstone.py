@@ -283,6 +283,18 @@ def test_curves_plot_one_series_per_technique(comparison):
         viz.plot_technique_ranking([])
 
 
+def test_comparison_plot_has_a_panel_per_target_and_one_legend(comparison):
+    fig = viz.plot_comparison(comparison, {"T": (12, 0.1)}, styles={"heads": {"color": "C3"}})
+    (ax,) = fig.axes
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "1", "5", "all (~12)"]
+    assert ax.get_legend() is None and len(fig.legends) == 1
+    assert sorted(t.get_text() for t in fig.legends[0].get_texts()) == ["chance", "fine-tune", "heads", "zero-shot"]
+    heads = [bars for bars in ax.containers if bars.get_label() == "heads"]  # an errorbar's line and bars
+    assert heads and heads[0].lines[0].get_color() == "C3"
+    with pytest.raises(ValueError, match="targets is empty"):
+        viz.plot_comparison(comparison, {})
+
+
 def test_panel_recommends_within_the_limits_and_follows_the_target(comparison):
     panel = widgets.technique_panel(comparison, target="T", labels=5, tolerance=0.0)
     assert panel.picks[-1][-1][0] == "fine-tune"

@@ -34,6 +34,35 @@ def test_notebook_is_paired_clean_and_complete(path):
     assert any("assert " in c.source for c in code), f"{path.name} has no assert cell backing its claims"
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert "## Summary" in text and "## Exercises" in text
+    assert code_lines(nb) <= MAX_CODE_LINES, (
+        f"{path.name} has {code_lines(nb)} lines of code (at most {MAX_CODE_LINES}); move a helper into tlearn "
+        "or split the notebook in two"
+    )
+
+
+MAX_CODE_LINES = 200  # a notebook past this is split in two (DESIGN.md)
+
+
+def code_lines(nb) -> int:
+    """Lines of code a reader reads: non-blank, not only a comment, in every code cell (hidden ones too)."""
+    return sum(
+        1
+        for c in nb.cells
+        if c.cell_type == "code"
+        for line in c.source.splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    )
+
+
+def test_code_lines_count_what_a_reader_reads():
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("import torch\n\n# a comment\nx = 1  # trailing\n   \n"),
+            nbformat.v4.new_markdown_cell("x = 2\ny = 3"),
+            nbformat.v4.new_code_cell("    # indented comment\nprint(x)"),
+        ]
+    )
+    assert code_lines(nb) == 3
 
 
 def test_badges_come_from_one_place():

@@ -193,6 +193,21 @@ def test_real_target_draws_a_stratified_subset(monkeypatch):
         P.real_target("cifar10", per_class=0)
 
 
+def test_real_target_repeats_grey_to_rgb_unless_asked_not_to(monkeypatch):
+    import tlearn.data
+
+    def grey_load_real(name, train=True, image_size=28, **kwargs):
+        fake = FakeTorchvisionSet(seed=int(train))
+        fake.images = fake.images[:, :1]
+        return fake
+
+    monkeypatch.setattr(tlearn.data, "load_real", grey_load_real)
+    rgb, _ = P.real_target("usps", per_class=2, test_per_class=1)
+    grey, _ = P.real_target("usps", per_class=2, test_per_class=1, rgb=False)
+    assert rgb.images.shape[1] == 3 and grey.images.shape[1] == 1
+    assert torch.equal(rgb.images, grey.images.repeat(1, 3, 1, 1))
+
+
 def test_imagenet_backbone_fails_fast_offline(monkeypatch, tmp_path):
     import time
 

@@ -102,3 +102,20 @@ def test_wilson_rejects_bad_input(accuracy, n, match):
 
     with pytest.raises(ValueError, match=match):
         wilson_interval_95(accuracy, n)
+
+
+def test_over_seeds_groups_by_key_without_the_seed_and_averages():
+    runs = {
+        ("far", "scratch", 5, 0): {"accuracy": 0.5, "seconds": 1.0},
+        ("far", "lw", 5, 0): {"accuracy": 0.9, "seconds": 2.0},
+        ("far", "scratch", 5, 1): {"accuracy": 0.7, "seconds": 3.0},
+        ("far", "scratch", 5, 2): {"accuracy": 0.6, "seconds": 4.0},
+    }
+    rows = results.over_seeds(runs, ["target", "method", "labels"])
+    assert [r["method"] for r in rows] == ["scratch", "lw"]  # first-seen order
+    scratch, lw = rows
+    assert scratch["seeds"] == 3 and abs(scratch["accuracy"] - 0.6) < 1e-12 and scratch["range"] == "0.500-0.700"
+    assert scratch["seconds"] == 1.0 and scratch["target"] == "far" and scratch["labels"] == 5
+    assert lw["seeds"] == 1 and lw["range"] is None and lw["accuracy"] == 0.9
+    with pytest.raises(ValueError, match="names has 2 names"):
+        results.over_seeds(runs, ["target", "method"])

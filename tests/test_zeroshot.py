@@ -668,3 +668,16 @@ def test_plot_stacking_curves_rejects_unknown_focus():
     curve = zs.stacking_curve(scores, targets, [0, 1], [2, 3])
     with pytest.raises(ValueError, match="focus 'other' is not one of the curves"):
         viz.plot_stacking_curves({"m": curve}, focus="other")
+
+
+def test_plot_split_accuracies_counts_every_split_and_marks_chance_and_mean():
+    from tlearn import viz
+
+    accuracies = [0.2, 0.5, 0.55, 0.9]
+    fig = viz.plot_split_accuracies(accuracies, 1 / 3, 3, title="t")
+    ax = fig.axes[0]
+    assert sum(p.get_height() for p in ax.patches) == len(accuracies)  # every split in one bar
+    lines = sorted(line.get_xdata()[0] for line in ax.get_lines())
+    assert lines == pytest.approx(sorted([1 / 3, float(np.mean(accuracies))]))
+    with pytest.raises(ValueError, match="one per split"):
+        viz.plot_split_accuracies([], 1 / 3, 3)

@@ -36,12 +36,18 @@ class ImageNetBackbone(nn.Module):
 
 
 def real_target(
-    name: str = "cifar10", per_class: int = 100, test_per_class: int = 100, image_size: int = 32, seed: int = 0
+    name: str = "cifar10",
+    per_class: int = 100,
+    test_per_class: int = 100,
+    image_size: int = 32,
+    seed: int = 0,
+    rgb: bool = True,
 ):
     """A small labelled subset of a real torchvision dataset as two ImageSets ``(pool, test)``:
     ``per_class`` training images of every class (draw label budgets from it) and ``test_per_class`` test
     images. Downloads once through :func:`tlearn.data.load_real`; offline it fails within seconds with
-    :class:`tlearn.data.OfflineError`, naming the offline default."""
+    :class:`tlearn.data.OfflineError`, naming the offline default. Grey images are repeated to three
+    channels for an ImageNet network, unless ``rgb=False`` (a Conv4 pretrained on grey glyphs)."""
     from .data import ImageSet, load_real
     from .samplers import labels_of
 
@@ -60,7 +66,7 @@ def real_target(
         )
         picked = picked.sort().values
         images = torch.stack([ds[int(i)][0] for i in picked])
-        images = images.repeat(1, 3, 1, 1) if images.shape[1] == 1 else images
+        images = images.repeat(1, 3, 1, 1) if rgb and images.shape[1] == 1 else images
         out.append(
             ImageSet(
                 images,

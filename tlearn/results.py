@@ -101,3 +101,28 @@ def from_accuracy(accuracy: float, n: int, protocol: str = "") -> Estimate:
     """An :class:`Estimate` of one accuracy measured on ``n`` test examples (Wilson interval)."""
     low, high = wilson_interval_95(accuracy, n)
     return Estimate(float(accuracy), low, high, 1, protocol or f"one run, interval over {n} test examples")
+
+
+def over_seeds(runs: dict, names, value: str = "accuracy", keep=("seconds",)) -> list[dict]:
+    """Rows of a results table from runs repeated over seeds: ``runs`` maps a key tuple whose *last*
+    element is the seed (for example ``(target, method, labels, seed)``) to a dict holding ``value``.
+
+    One row per key without its seed, in first-seen order: the key's parts under ``names``, ``seeds`` (how
+    many), ``value`` (the mean over those seeds), ``range`` (``"low-high"``, or None for a single seed), and
+    each field of ``keep`` taken from the first seed's run.
+    """
+    names = list(names)
+    groups: dict[tuple, list] = {}
+    for key, run in runs.items():
+        if len(key) != len(names) + 1:
+            raise ValueError(f"runs are keyed by {len(key)}-tuples; names has {len(names)} names plus the seed")
+        groups.setdefault(tuple(key[:-1]), []).append(run)
+    rows = []
+    for key, group in groups.items():
+        values = [float(run[value]) for run in group]
+        row = dict(zip(names, key))
+        row |= {"seeds": len(values), value: sum(values) / len(values)}
+        row["range"] = f"{min(values):.3f}-{max(values):.3f}" if len(values) > 1 else None
+        row |= {name: group[0].get(name) for name in keep}
+        rows.append(row)
+    return rows

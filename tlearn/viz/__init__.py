@@ -13,7 +13,7 @@ terminal.
 Every name is available from ``tlearn.viz`` itself, as before the split.
 """
 
-from .compare import plot_technique_curves, plot_technique_ranking
+from .compare import plot_comparison, plot_technique_curves, plot_technique_ranking
 from .core import ResultsTable, embed_2d, image_grid, plot_embedding, plot_history, plot_trajectory, results_table
 from .domain import (
     plot_adaptation_curves,
@@ -29,6 +29,7 @@ from .zeroshot import (
     plot_attribute_table,
     plot_confusion,
     plot_predicted_attributes,
+    plot_split_accuracies,
     plot_stacking_curves,
     plot_zero_shot_trial,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "embed_2d",
     "image_grid",
     "plot_accuracy_and_time",
+    "plot_comparison",
     "plot_accuracy_vs_shots",
     "plot_accuracy_vs_size",
     "plot_adaptation_curves",
@@ -55,6 +57,7 @@ __all__ = [
     "plot_learning_curve",
     "plot_mmd_estimates",
     "plot_predicted_attributes",
+    "plot_split_accuracies",
     "plot_schedules",
     "plot_stacking_curves",
     "plot_technique_curves",

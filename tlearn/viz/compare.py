@@ -65,6 +65,24 @@ def plot_technique_curves(
     return fig if fig is not None else ax.figure
 
 
+def plot_comparison(comparison, targets: dict, styles: dict | None = None):
+    """One :func:`plot_technique_curves` panel per target of a :class:`tlearn.compare.Comparison`, side by
+    side, with one legend below them. ``targets`` maps a target's name to ``(images per class in its pool,
+    chance)``: the first labels the budget "all" (``all (~n)``), the second draws the chance line."""
+    if not targets:
+        raise ValueError("targets is empty; pass {target: (pool images per class, chance)}")
+    fig, axes = plt.subplots(1, len(targets), figsize=(6.5 * len(targets), 4.8), squeeze=False)
+    for ax, (target, (per_class, chance)) in zip(axes[0], targets.items()):
+        budgets = comparison.budgets(target)
+        ticks = [f"all (~{per_class})" if b == math.inf else f"{b:g}" for b in budgets]
+        curves = {name: comparison.curve(target, name) for name in comparison.techniques(target)}
+        plot_technique_curves(curves, budgets, ticks, chance, ax=ax, title=target, styles=styles, legend=False)
+    legend = {label: handle for ax in axes[0] for handle, label in zip(*ax.get_legend_handles_labels())}
+    fig.legend(legend.values(), legend.keys(), loc="lower center", ncol=4, fontsize=8)
+    fig.tight_layout(rect=(0, 0.14, 1, 1))
+    return fig
+
+
 def plot_technique_ranking(
     ranking, recommended: str | None = None, max_seconds: float = math.inf, title: str | None = None
 ):

@@ -178,3 +178,18 @@ def plot_zero_shot_trial(trial: dict, class_names, images=None, labels=None, des
             _show(fig.add_subplot(grid[1, j]), images[index], title)
     fig.tight_layout()
     return fig
+
+
+def plot_split_accuracies(accuracies, chance: float, n_unseen: int, title: str | None = None):
+    """A histogram of zero-shot accuracies, one per split of the classes into seen and unseen, against chance
+    (``1 / n_unseen``) and their mean: how much the result depends on *which* classes are left unseen."""
+    accuracies = np.asarray(accuracies, dtype=float)
+    if accuracies.ndim != 1 or len(accuracies) == 0:
+        raise ValueError(f"accuracies must be a non-empty list of numbers, one per split; got shape {accuracies.shape}")
+    fig, ax = plt.subplots(figsize=(6, 2.6), layout="tight")
+    ax.hist(accuracies, bins=20, range=(0, 1), color="C0", alpha=0.8)
+    ax.axvline(chance, color="C3", label=f"chance ({n_unseen} unseen classes)")
+    ax.axvline(accuracies.mean(), color="black", ls="--", label=f"mean {accuracies.mean():.2f}")
+    ax.set(xlabel=f"zero-shot accuracy on the {n_unseen} unseen classes", ylabel="splits", title=title)
+    ax.legend(fontsize=8)
+    return fig
