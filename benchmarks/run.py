@@ -12,8 +12,9 @@
    ``train``, the papers' 60-way recipe) against the same images already in memory, on the same episodes:
    the ratio of steps per second (budget >= 0.9), the one-time load, and the folder read from disk.
 
-Results go to stdout and to ``benchmarks/RESULTS.md``; the runtime column of the README's notebook
-table is rewritten from them. Environment: ``BENCH_REPEATS`` (default 5) for the micro-benchmarks,
+Results go to stdout and to ``benchmarks/RESULTS.md``; the README's notebook table gets its runtime
+column (medians) and headline column (the first run's numbers) from part 1, through ``tools/readme.py``,
+as ``make run`` writes them. Environment: ``BENCH_REPEATS`` (default 5) for the micro-benchmarks,
 ``BENCH_NOTEBOOK_REPEATS`` (default 3), ``BENCH_SKIP_NOTEBOOKS=1`` to skip part 1 (RESULTS.md then keeps
 the notebook table of the last full run), ``BENCH_FEWSHOT_EPISODES`` (default 100) for part 5,
 ``BENCH_FOLDER_STEPS`` (default 20) and ``BENCH_FOLDER_ALPHABETS`` (default 12: 4,800 images) for part 6.
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import os
 import platform
-import re
 import statistics
 import sys
 import tempfile
@@ -44,6 +44,8 @@ from tlearn import data, domain, fewshot  # noqa: E402
 from tlearn.backbones import Classifier, Conv4  # noqa: E402
 from tlearn.samplers import DomainBatches, EpisodeSampler  # noqa: E402
 from tools import report  # noqa: E402
+from tools.readme import HeadlineError  # noqa: E402
+from tools.readme import update_readme as write_notebook_table  # noqa: E402
 
 REPEATS = int(os.environ.get("BENCH_REPEATS", 5))
 NB_REPEATS = int(os.environ.get("BENCH_NOTEBOOK_REPEATS", 3))
@@ -80,6 +82,8 @@ def bench_notebooks() -> list[dict]:
                     "seconds": [r["seconds"] for r in runs],
                     "peak_mb": [r["peak_mb"] for r in runs],
                     "error": failed[0] if failed else None,
+                    "tables": runs[0]["tables"],  # the README's headline: the first run's numbers
+                    "printed": runs[0]["printed"],
                 }
             )
             print(
@@ -278,16 +282,17 @@ def machine() -> str:
     )
 
 
-def update_readme(rows: list[dict]) -> None:
-    readme = ROOT / "README.md"
-    text = readme.read_text()
-    for row in rows:
-        if row["error"]:
-            continue
-        med = statistics.median(row["seconds"])
-        pattern = re.compile(rf"^(\| \[{re.escape(row['notebook'])}\]\([^)]*\) \|[^|]*\| )[^|]*(\|.*)$", re.M)
-        text = pattern.sub(lambda m, med=med: f"{m.group(1)}{med:.0f} s {m.group(2)}", text)
-    readme.write_text(text)
+def update_readme(rows: list[dict]) -> bool:
+    """The README's notebook table from the notebook runs: each runtime the median of its runs, each
+    headline from its first run's output (``tools/readme.py``, as ``make run`` writes them). False, with the
+    reasons printed and the README left as it was, when a headline could not be built."""
+    try:
+        notes = write_notebook_table(rows, ROOT / "README.md")
+    except HeadlineError as err:
+        print(err, flush=True)
+        return False
+    print("README.md, notebook table:\n  " + "\n  ".join(notes), flush=True)
+    return True
 
 
 def previous_notebook_section() -> list[str]:
@@ -319,9 +324,11 @@ def main() -> int:
             for r in nb_rows
         ]
         lines.append("")
-        update_readme(nb_rows)
+        readme_ok = update_readme(nb_rows)
     else:
         lines += previous_notebook_section()
+        readme_ok = True
+        print("BENCH_SKIP_NOTEBOOKS: the README's notebook table is left as it was", flush=True)
 
     print("data generation:", flush=True)
     gen = bench_generation()
@@ -401,8 +408,9 @@ def main() -> int:
     )
     lines += folder_lines(folder)
     (ROOT / "benchmarks" / "RESULTS.md").write_text("\n".join(lines))
-    print("\nwritten: benchmarks/RESULTS.md" + (" and the README's runtime column" if nb_rows else ""))
-    return 1 if any(r["error"] for r in nb_rows) else 0
+    wrote = " and the README's runtime and headline columns" if nb_rows and readme_ok else ""
+    print("\nwritten: benchmarks/RESULTS.md" + wrote)
+    return 1 if any(r["error"] for r in nb_rows) or not readme_ok else 0
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 Each notebook is executed in a fresh kernel (in its own process, so its peak memory can be measured),
 saved with outputs to ``build/``, and the text of every cell tagged ``results`` is printed, followed by a
-summary of wall time and peak memory per notebook.
+summary of wall time and peak memory per notebook. With ``--readme`` (``make run`` passes it) the README's
+notebook table then gets each notebook's runtime and headline result from this run (``tools/readme.py``).
 """
 
 from __future__ import annotations
@@ -35,16 +36,30 @@ def execute(notebook: str | Path, out_dir: str | Path, timeout: int = 900) -> di
         error = f"{type(err).__name__}: {str(err).strip().splitlines()[-1] if str(err).strip() else ''}"
     seconds = time.perf_counter() - start
     nbformat.write(nb, out_dir / notebook.name)
-    tables = []
-    for cell in nb.cells:
-        if cell.cell_type == "code" and "results" in cell.get("metadata", {}).get("tags", []):
-            for out in cell.get("outputs", []):
-                text = out.get("data", {}).get("text/plain") or out.get("text")
-                if text:
-                    tables.append(text if isinstance(text, str) else "".join(text))
     # the kernel is a child of this process: its peak resident memory is in RUSAGE_CHILDREN (KiB on Linux)
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"notebook": notebook.name, "seconds": seconds, "peak_mb": peak_mb, "tables": tables, "error": error}
+    return {"notebook": notebook.name, "seconds": seconds, "peak_mb": peak_mb, "error": error, **notebook_outputs(nb)}
+
+
+def notebook_outputs(nb) -> dict:
+    """What an executed notebook said: ``tables``, the text of each output of the cell tagged ``results``
+    (a results table's aligned text form), and ``printed``, the text of every other cell's printed output
+    and displayed Markdown, one string per output (the README's headlines read numbers from both)."""
+    tables, printed = [], []
+    as_text = lambda value: value if isinstance(value, str) else "".join(value)  # noqa: E731
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        results = "results" in cell.get("metadata", {}).get("tags", [])
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if results:
+                text = data.get("text/plain") or out.get("text")
+                if text:
+                    tables.append(as_text(text))
+            elif out.get("text") or data.get("text/markdown"):
+                printed.append(as_text(out.get("text") or data["text/markdown"]))
+    return {"tables": tables, "printed": printed}
 
 
 def run_isolated(notebook: str | Path, out_dir: str | Path) -> dict:
@@ -62,6 +77,7 @@ def run_isolated(notebook: str | Path, out_dir: str | Path) -> dict:
             "seconds": float("nan"),
             "peak_mb": float("nan"),
             "tables": [],
+            "printed": [],
             "error": proc.stderr.strip()[-2000:] or f"exit {proc.returncode}",
         }
     return json.loads(lines[-1])
@@ -71,8 +87,10 @@ def main(argv: list[str]) -> int:
     if argv and argv[0] == "--one":
         print(json.dumps(execute(argv[2], argv[1])))
         return 0
+    readme = "--readme" in argv
+    argv = [a for a in argv if a != "--readme"]
     if len(argv) < 2:
-        print("usage: python -m tools.report OUT_DIR NOTEBOOK.ipynb [...]", file=sys.stderr)
+        print("usage: python -m tools.report [--readme] OUT_DIR NOTEBOOK.ipynb [...]", file=sys.stderr)
         return 2
     out_dir, notebooks = argv[0], argv[1:]
     rows, failed = [], 0
@@ -90,6 +108,15 @@ def main(argv: list[str]) -> int:
         status = "ok" if not r["error"] else "FAILED"
         print(f"{r['notebook']:<32} {r['seconds']:7.1f}  {r['peak_mb']:8.0f}   {status}")
     print(f"\nexecuted notebooks are in {out_dir}/")
+    if readme:
+        from tools.readme import HeadlineError, update_readme
+
+        try:
+            notes = update_readme(rows)
+        except HeadlineError as err:
+            print(f"\n{err}", file=sys.stderr)
+            return 1
+        print("\nREADME.md, notebook table:\n  " + "\n  ".join(notes))
     return 1 if failed else 0
 
 
