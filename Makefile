@@ -47,10 +47,10 @@ unit: $(STAMP)
 notebooks: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest --nbval-lax $(NOTEBOOKS)
 
-run: $(STAMP)                       ## execute every notebook into build/ and print each results table
-	$(BIN)/python -m tools.report build $(NOTEBOOKS)
+run: $(STAMP)                       ## execute every notebook into build/, print each results table, write the README's runtime and headline columns
+	$(BIN)/python -m tools.report build $(NOTEBOOKS) --readme
 
-bench: $(STAMP)                     ## performance figures, medians over repeats; writes benchmarks/RESULTS.md
+bench: $(STAMP)                     ## performance figures, medians over repeats; writes benchmarks/RESULTS.md and the README's runtime and headline columns
 	$(BIN)/python benchmarks/run.py
 
 pretrain: $(STAMP)                  ## train the shipped backbones on Glyphs (writes tlearn/weights/)
