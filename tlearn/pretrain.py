@@ -24,7 +24,8 @@ the Conv4 also sees every glyph redrawn at random inside the method's loss, by a
 owns (:func:`augment_images`: small affine changes, thicker strokes, lower resolution), which makes its
 features care less about how a character was rendered and more about its shape. That is what lets them
 carry over to real digits scanned at 8x8 (notebook 01's far target). On a 2-core laptop CPU ``make
-pretrain`` takes several minutes (the JSON files record the CPU time).
+pretrain`` takes about half an hour: 13 minutes for the Conv4 and 20 for the GRU on a busy 2-core CPU
+(each JSON file records its wall and CPU seconds).
 
 Each backbone is saved as ``tlearn/weights/<name>.pt`` (its ``state_dict``) next to ``<name>.json``
 with its config, accuracy and SHA-256. :func:`load_pretrained` trusts nothing: the checks (checksum,
@@ -289,7 +290,7 @@ def load_pretrained(
     ``weights_only`` load, strict keys.
 
     A missing file raises ``FileNotFoundError`` naming ``make pretrain``, unless ``train_if_missing``:
-    then it is trained here (a few minutes on a laptop CPU, with a progress bar) and saved.
+    then it is trained here (about 15 minutes on a laptop CPU, with a progress bar) and saved.
     """
     pt_path, meta_path = weight_paths(name, directory)
     fix = FIX.format(name=name)
@@ -300,7 +301,7 @@ def load_pretrained(
                 f"pretrained backbone {name!r} not found ({missing} is missing); {fix}, "
                 "or pass train_if_missing=True to train it now"
             )
-        print(f"{pt_path.name} is missing: pretraining {name} now (a few minutes on a CPU)")
+        print(f"{pt_path.name} is missing: pretraining {name} now (about 15 minutes on a CPU)")
         pretrain(name, directory=pt_path.parent, progress=progress)
     return load_verified(name, directory)
 
