@@ -50,6 +50,9 @@ notebooks: $(STAMP)
 run: $(STAMP)                       ## execute every notebook into build/, print each results table, write the README's runtime and headline columns
 	$(BIN)/python -m tools.report build $(NOTEBOOKS) --readme
 
+seeds: $(STAMP)                     ## every notebook at SEED 0, 1 and 2: pass or fail, the failing assert, wall time
+	$(BIN)/python -m tools.seeds $(NOTEBOOKS) --seeds 0 1 2
+
 bench: $(STAMP)                     ## performance figures, medians over repeats; writes benchmarks/RESULTS.md and the README's runtime and headline columns
 	$(BIN)/python benchmarks/run.py
 

@@ -8,55 +8,18 @@ notebook's real-path test writes its stand-in, then calls it with the parameters
 
 from __future__ import annotations
 
-import re
+import sys
 from pathlib import Path
 
-import nbformat
-import numpy as np
 import pytest
 import torch
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from standins import write_mnist, write_omniglot, write_usps  # noqa: E402
 
+from tools.notebooks import output_text, run_notebook_with, set_parameters  # noqa: E402
 
-def set_parameters(source: str, **parameters) -> str:
-    """``source`` (a parameters cell) with the assignment of each name replaced by ``name = repr(value)``."""
-    for name, value in parameters.items():
-        pattern = re.compile(rf"^{re.escape(name)}\s*=.*$", re.M)
-        if not pattern.search(source):
-            raise KeyError(f"the parameters cell assigns no {name!r}:\n{source}")
-        line = f"{name} = {value!r}"
-        source = pattern.sub(lambda _, line=line: line, source, count=1)
-    return source
-
-
-def run_notebook_with(path, timeout: int = 900, **parameters) -> nbformat.NotebookNode:
-    """Execute the notebook ``path`` (a path, or a name in notebooks/) with its parameters cell changed to
-    ``parameters`` (e.g. ``DATASET="omniglot"``), in a fresh kernel that inherits this process's environment;
-    return the executed notebook. A cell that raises fails the call with the cell and its traceback."""
-    from nbclient import NotebookClient
-
-    path = Path(path)
-    if not path.exists():
-        path = NOTEBOOKS / path
-    nb = nbformat.read(path, as_version=4)
-    cells = [c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
-    assert len(cells) == 1, f"{path.name} needs exactly one cell tagged 'parameters'"
-    cells[0].source = set_parameters(cells[0].source, **parameters)
-    NotebookClient(
-        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-    ).execute()
-    return nb
-
-
-def output_text(nb) -> str:
-    """Everything the executed notebook printed or displayed as text, in cell order."""
-    parts = []
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            text = out.get("text") or out.get("data", {}).get("text/plain") or ""
-            parts.append(text if isinstance(text, str) else "".join(text))
-    return "\n".join(parts)
+__all__ = ["output_text", "run_notebook_with"]  # the harness, also for other tests
 
 
 @pytest.fixture
@@ -74,28 +37,6 @@ def offline_cache(monkeypatch, tmp_path):
     return tmp_path
 
 
-def write_omniglot_stand_in(root: Path, characters_per_alphabet: int = 5) -> int:
-    """Omniglot's extracted evaluation folders, ``omniglot-py/images_evaluation/<alphabet>/<character>/*.png``
-    (dark ink on white, as the real scans), drawn from Glyphs' evaluation alphabets so that pixel statistics
-    are those of a calibrated world. Returns the number of files written."""
-    from PIL import Image
-
-    from tlearn.data import glyphs
-
-    evaluation = glyphs("evaluation")
-    folder = root / "real" / "omniglot-py" / "images_evaluation"
-    n = 0
-    for a in range(len(evaluation.alphabet_names)):
-        for c in evaluation.characters_of(a)[:characters_per_alphabet].tolist():
-            character = folder / f"Alphabet_{a:02d}" / f"character{c:03d}"
-            character.mkdir(parents=True)
-            for d, i in enumerate(torch.nonzero(evaluation.targets == c).flatten().tolist()):
-                ink = evaluation.images[i, 0].clamp(0, 1).numpy()
-                Image.fromarray(np.round(255 * (1 - ink)).astype(np.uint8)).save(character / f"{c:04d}_{d:02d}.png")
-                n += 1
-    return n
-
-
 def test_set_parameters_replaces_one_assignment_and_refuses_unknown_names():
     cell = 'SEED = 0  # a seed\nDATASET = "glyphs"  # offline\n                    # more comment\nSIZE = "quick"'
     changed = set_parameters(cell, DATASET="omniglot", SEED=2)
@@ -105,10 +46,65 @@ def test_set_parameters_replaces_one_assignment_and_refuses_unknown_names():
         set_parameters(cell, STEPS=3)
 
 
-def test_tour_reruns_the_calibration_on_omniglot_folders(offline_cache):
-    n_files = write_omniglot_stand_in(offline_cache)
+def test_failures_name_the_cell_line_and_message_and_seeds_reports_each_run(tmp_path, capsys):
+    import nbformat
+
+    from tools import seeds
+    from tools.notebooks import failure_of
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_code_cell("SEED = 0\nSIZE = 'quick'", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("import math\nratio = 10 / (SEED + 1)"),
+        nbformat.v4.new_code_cell("print(f'ratio {ratio:.1f}')", metadata={"tags": ["results"]}),
+        nbformat.v4.new_code_cell("x = 1\nassert ratio > 4, f'ratio {ratio:.2f}'\nprint('held')"),
+    ]
+    path = tmp_path / "claims.ipynb"
+    nbformat.write(nb, path)
+    executed = run_notebook_with(path, SEED=1)
+    assert failure_of(executed) is None and "held" in output_text(executed)
+    assert seeds.main([str(path), "--seeds", "1", "2", "--out", str(tmp_path / "out"), "--tables"]) == 1
+    printed = capsys.readouterr().out
+    lines = printed.splitlines()
+    assert any(line.startswith("claims") and "seed 1  pass" in line for line in lines), printed
+    assert any(line.startswith("claims") and "seed 2  FAIL" in line for line in lines), printed
+    assert "cell 3, AssertionError: ratio 3.33 at `assert ratio > 4, f'ratio {ratio:.2f}'`" in printed
+    assert "ratio 5.0" in printed and "ratio 3.3" in printed  # each run's results table
+    assert "1 of 2 runs passed" in printed
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["claims-seed1.ipynb", "claims-seed2.ipynb"]
+
+
+def test_tour_reruns_the_calibration_on_omniglot_folders(offline_cache, evaluation_glyphs):
+    n_files = write_omniglot(offline_cache / "real", "evaluation", evaluation_glyphs, characters_per_alphabet=5)
     nb = run_notebook_with("00_tour.ipynb", DATASET="omniglot", SIZE="quick", SEED=0)
     text = output_text(nb)
     assert f"{n_files} images" in text  # the real set, read from the folders
     assert "Omniglot (your copy), this run" in text  # the calibration table's column for the real set
     assert "Omniglot (your copy), pixel nearest neighbour 5-way 1-shot" in text
+
+
+# --- the real paths of 03a, 03b, 04 and 05 on stand-ins made from the generated worlds ----------------------
+def _held_out(labels: torch.Tensor, fraction: float) -> int:
+    """How many samples ImageSet.split(fraction) holds out: round(fraction x count) per class, at least one."""
+    return sum(max(1, round(fraction * int(n))) for n in torch.bincount(labels) if n > 1)
+
+
+def test_domain_adaptation_mnist_to_usps(offline_cache):
+    """03a, DATASET = "real": MNIST -> USPS. The stand-in repeats the offline shift in the real files' layout:
+    SynDigits as MNIST (the labelled source), HandDigits' scans as USPS (the target, 70% train, 30% test), so
+    that the notebook's claims (a real shift, MMD and DANN each recovering part of it) can hold."""
+    from tlearn import data
+
+    mnist = write_mnist(offline_cache / "real", data.syn_digits(2000, seed=101), data.syn_digits(100, seed=102))
+    usps_train, usps_test = data.hand_digits(16).split(test_fraction=0.3, seed=0)
+    usps = write_usps(offline_cache / "real", usps_train, usps_test)
+    nb = run_notebook_with("03a_domain_adaptation.ipynb", DATASET="real", SIZE="quick", SEED=0)
+    text = output_text(nb)
+    held_out = _held_out(data.syn_digits(2000, seed=101).targets, 0.1)  # the notebook holds out a tenth
+    # every MNIST training image (2000 of the 2000 it asks for) and every USPS image was read from the files
+    assert (
+        f"mnist → usps: source {mnist['train'] - held_out} (+{held_out} held out), "
+        f"target {usps['train']} (unlabelled), target test {usps['test']}"
+    ) in text, text[:2000]
+    assert "mnist → usps (target test set) and two moons" in text  # the results table is the real pair's

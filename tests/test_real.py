@@ -5,6 +5,7 @@ import time
 
 import pytest
 import torch
+from standins import write_cifar10, write_mnist, write_svhn, write_usps
 
 from tlearn.data import OfflineError, load, load_real, pretrained_torchvision
 from tlearn.data.real import REGISTRY
@@ -97,45 +98,41 @@ def test_offline_flag_fails_without_trying_the_network(monkeypatch, tmp_path):
 
 
 def test_mnist_usps_svhn_cifar_stand_ins(offline, tmp_path):
-    import bz2
-    import pickle
-
+    """Each stand-in writer's files, read back by the real loader: the same labels, the same pixels (up to
+    each format's rounding), nothing downloaded."""
     import numpy as np
-    from scipy.io import savemat
+
+    from tlearn.data import hand_digits
 
     real = tmp_path / "real"
-    raw = real / "MNIST" / "raw"
-    raw.mkdir(parents=True)
-    for prefix in ("train", "t10k"):
-        n = 6
-        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(
-            (2051).to_bytes(4, "big")
-            + n.to_bytes(4, "big")
-            + (28).to_bytes(4, "big")
-            + (28).to_bytes(4, "big")
-            + (np.arange(n * 28 * 28) % 255).astype(np.uint8).tobytes()
-        )
-        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(
-            (2049).to_bytes(4, "big") + n.to_bytes(4, "big") + bytes(range(n))
-        )
+    digits = hand_digits(28).subset(range(12))
+    assert write_mnist(real, digits.subset(range(6)), digits.subset(range(6, 12))) == {"train": 6, "test": 6}
     mnist = load("mnist", train=False)
-    assert len(mnist) == 6 and mnist.targets.tolist() == list(range(6)) and mnist[0][0].shape == (1, 28, 28)
+    assert len(mnist) == 6 and mnist.targets.tolist() == digits.targets[6:].tolist()
+    assert mnist[0][0].shape == (1, 28, 28) and torch.allclose(mnist[0][0], digits.images[6], atol=0.5 / 255 + 1e-6)
 
-    rows = [f"{d + 1} " + " ".join(f"{i + 1}:{-1 + 2 * ((i + d) % 7) / 6:.3f}" for i in range(256)) for d in range(4)]
-    (real / "usps.bz2").write_bytes(bz2.compress("\n".join(rows).encode()))
-    usps = load("usps")
-    assert len(usps) == 4 and list(usps.targets) == [0, 1, 2, 3] and usps[0][0].shape == (1, 28, 28)
+    small = hand_digits(16).subset(range(4))
+    assert write_usps(real, small, small.subset(range(2))) == {"train": 4, "test": 2}
+    usps = load("usps")  # torchvision reads 16x16 and stores (v + 1) / 2 * 255 as uint8; resized to 28
+    assert len(usps) == 4 and list(usps.targets) == small.targets.tolist() and usps[0][0].shape == (1, 28, 28)
+    assert len(load("usps", train=False)) == 2
+    usps16 = load("usps", image_size=16)
+    assert torch.allclose(usps16[1][0], small.images[1], atol=1.5 / 255)
 
-    X = np.random.default_rng(0).integers(0, 256, size=(32, 32, 3, 5), dtype=np.uint8)
-    savemat(real / "test_32x32.mat", {"X": X, "y": np.array([[10], [1], [2], [3], [4]], dtype=np.uint8)})
-    svhn = load("svhn", train=False)
-    assert svhn.targets.tolist() == [0, 1, 2, 3, 4] and svhn[0][0].shape == (3, 28, 28)
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, size=(5, 32, 32, 3), dtype=np.uint8)
+    assert write_svhn(real, "test", X, [0, 1, 2, 3, 4]) == 5
+    svhn = load("svhn", train=False, image_size=32)
+    assert svhn.targets.tolist() == [0, 1, 2, 3, 4] and svhn[0][0].shape == (3, 32, 32)
+    assert torch.allclose(svhn[2][0], torch.from_numpy(X[2]).permute(2, 0, 1) / 255, atol=1e-6)
 
-    folder = real / "cifar-10-batches-py"
-    folder.mkdir()
-    for fname in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        batch = {"data": np.random.default_rng(1).integers(0, 256, size=(3, 3072), dtype=np.uint8), "labels": [7, 8, 9]}
-        (folder / fname).write_bytes(pickle.dumps(batch))
+    batches = {
+        f"data_batch_{i}": (rng.integers(0, 256, size=(3, 32, 32, 3), dtype=np.uint8), [7, 8, 9]) for i in range(1, 6)
+    }
+    batches["test_batch"] = (rng.integers(0, 256, size=(2, 32, 32, 3), dtype=np.uint8), [0, 1])
+    assert write_cifar10(real, batches) == 17
     cifar = load("cifar10", image_size=32)
     assert len(cifar) == 15 and cifar.targets.tolist()[:3] == [7, 8, 9] and cifar[0][0].shape == (3, 32, 32)
+    image = batches["data_batch_2"][0][1]  # the fifth image: the second of the second batch
+    assert torch.allclose(cifar[4][0], torch.from_numpy(image).permute(2, 0, 1) / 255, atol=1e-6)
     # present files win over the network check: nothing above tried to connect (no_network would raise)
