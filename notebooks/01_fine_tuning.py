@@ -291,6 +291,12 @@ viz.results_table([r for r in over_seeds(runs, ["target", "method", "labels/clas
 # The same comparison, scratch against layer-wise fine-tuning, from 1 label per class to the whole pool
 # ("all"), with the same step budget (large budgets get their 4 passes over the data). The shaded band is
 # the gap between the two.
+#
+# Each point is **one run**: one label draw, one initialisation. At 1 label per class the gap swings with
+# which ten images were drawn (run this notebook with `SEED = 1` and `2` to see by how much), so the curve's
+# left end ranks nothing. What holds over three seeds is checked at the end: at 5 labels per class
+# fine-tuning leads (section 4), the lead is smaller at 10 (section 6), and with all labels the two end
+# within a few points of each other.
 
 # %%
 far = list(targets)[-1]
@@ -406,13 +412,15 @@ results
 # %%
 # far target: fine-tuning beats scratch at 5 labels per class by >= 2 points (mean of 3 seeds) ...
 assert ft_minus_scratch[far] > 0.02, ft_minus_scratch
-# ... and the gap narrows as labels grow: with all of them it is under 4 points, 3 below the few-label gap
-assert abs(gaps[-1]) < 0.04 and gaps[-1] < max(gaps[:2]) - 0.03, gaps
+# ... the lead shrinks with labels: smaller at 10 per class than at 5 (means of 3 seeds), and with all labels
+# the two end within 4 points (one run)
+assert abs(gaps[-1]) < 0.04 and grid[far, 10, lw] - grid[far, 10, "scratch"] < ft_minus_scratch[far], gaps
 # one small rate for everything starves the new head: layer-wise rates ahead on the mean of 3 seeds on every
 # target (by >= 10 points on the near one; on the far one the ranges overlap, see the table)
 assert min(lw_margin.values()) > 0.01 and lw_margin.get("near", 1) > 0.10, lw_margin
-# learning beats looking up the nearest labelled image, by >= 2 points (HandDigits' pixels already do well)
-assert min(acc(t, lw) - pixel_nn[t] for t in targets) > 0.02, pixel_nn
+# learning beats looking up the nearest labelled image (mean of 3 seeds): by >= 30 points on new characters, by
+# >= 1 point on HandDigits, whose pixels alone already do well
+assert all(acc(t, lw, seeds=SEEDS) - pixel_nn[t] > (0.30 if t == "near" else 0.01) for t in targets), pixel_nn
 if "near" in targets:
     # near target: fine-tuning beats scratch by >= 10 points, and freezing stays within 3 points of it
     assert ft_minus_scratch["near"] > 0.10, ft_minus_scratch
@@ -429,8 +437,9 @@ print(f"notebook ran in {time.perf_counter() - run_start:.0f} s")
 #   over three seeds, a little behind on the far one, where the seeds' ranges overlap.
 # - **Gradual unfreezing** trains the head first and opens the network from the top down; with few steps it
 #   lands next to plain layer-wise rates (one run: see the table).
-# - Pretraining is worth most when labels are **scarce**: on real handwritten digits the gap to scratch is
-#   largest at a few labels per class and closes as labels grow (the learning curve).
+# - Pretraining is worth most when labels are **scarce**: on real handwritten digits fine-tuning leads
+#   scratch at 5 labels per class, leads by less at 10 (both on the mean of three seeds), and the two end
+#   level with all labels. HandDigits is an easy far target, so the lead is a few points, not tens.
 # - **Freeze or fine-tune** depends on similarity and data size: section 6 measures the four cells.
 # - Everything carries over to **recurrent networks**: a GRU pretrained on pen trajectories of the
 #   background characters learns new characters from 5 examples better than one from scratch.
