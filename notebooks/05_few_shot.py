@@ -450,10 +450,12 @@ assert min(gain.values()) >= 0.30, gain
 assert min(shot_gain.values()) >= 0.03, shot_gain
 # the headline numbers use >= 600 fixed episodes, and every interval is below 3 points
 assert all(r.n_episodes >= 600 and 0 < r.ci95 < 0.03 for r in grid.values())
-# episodes within one alphabet are harder than episodes across alphabets (5-way 1-shot), by at least 1 point
+# episodes within one alphabet are harder than episodes across alphabets (5-way 1-shot), by at least 1 point;
+# a folder of your own has no alphabets, hence no within-alphabet episodes: there this claim does not apply
 harder = {name: grid[name, False, 5, 1].mean - grid[name, True, 5, 1].mean for name in models if has_groups}
-print("within one alphabet, 5-way 1-shot: " + ", ".join(f"{k} -{100 * v:.1f}" for k, v in harder.items()))
-assert min(harder.values(), default=1) >= 0.01, harder
+print("within one alphabet, 5-way 1-shot: " + ", ".join(f"{k} -{100 * v:.1f}" for k, v in harder.items())
+      if has_groups else "no alphabets (groups) in this data set: no within-alphabet episodes to compare")
+assert not has_groups or min(harder.values()) >= 0.01, harder
 # the cosine model's learned scale grew from its starting value
 assert protonet_cos.log_scale.exp() > protonet_cos.config["scale"]
 print(f"whole notebook: {time.perf_counter() - run_start:.0f} s")

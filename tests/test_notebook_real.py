@@ -108,3 +108,53 @@ def test_domain_adaptation_mnist_to_usps(offline_cache):
         f"target {usps['train']} (unlabelled), target test {usps['test']}"
     ) in text, text[:2000]
     assert "mnist → usps (target test set) and two moons" in text  # the results table is the real pair's
+
+
+def test_domain_adaptation_mnist_to_textured_mnist(offline_cache):
+    """03b, DATASET = "real": MNIST -> textured MNIST (the MNIST-M recipe). HandDigits' scans as MNIST (70%
+    in the training file, 30% in the test file): the offline path's digits, read through the real loader."""
+    from tlearn import data
+
+    train, test = data.hand_digits(28).split(test_fraction=0.3, seed=0)
+    mnist = write_mnist(offline_cache / "real", train, test)
+    nb = run_notebook_with("03b_domain_adaptation_textured.ipynb", DATASET="real", SIZE="quick", SEED=0)
+    text = output_text(nb)
+    held_out = _held_out(train.targets, 0.1)
+    n = mnist["train"] - held_out
+    assert f"MNIST → textured: source {n}, target {n} (unlabelled), target test {mnist['test']}" in text, text[:2000]
+    assert "MNIST → textured: target test accuracy and domain distances" in text
+
+
+def test_multi_task_on_mnist_canvases(offline_cache):
+    """04, DATASET = "mnist": the two-digit canvases made of MNIST's training digits. HandDigits' scans as MNIST;
+    the canvases' left labels printed by the notebook must be those of the digits in the files."""
+    from tlearn import data
+    from tlearn.multitask import digit_canvases
+
+    hand = data.hand_digits(28)
+    write_mnist(offline_cache / "real", hand, hand.subset(range(100)))
+    nb = run_notebook_with("04_multi_task.ipynb", DATASET="mnist", SIZE="quick", SEED=0)
+    text = output_text(nb)
+    # the same canvases, built here from the files the test wrote: 900 training + 600 test canvases
+    canvases = digit_canvases("mnist", 1500, seed=0, size=(16, 32))
+    counts = canvases.tasks["left"].bincount(minlength=10).tolist()
+    assert "MultiDigits: 1500 images of shape [1, 16, 32], tasks ['left', 'right'] from 'mnist'" in text, text[:1500]
+    assert f"left digits per class {counts}" in text, text[:1500]
+    assert counts != digit_canvases("syndigits", 1500, seed=0, size=(16, 32)).tasks["left"].bincount().tolist()
+    assert "all claims hold" in text
+
+
+def test_few_shot_on_omniglot_folders(offline_cache):
+    """05, DATASET = "omniglot": Omniglot's background and evaluation folders, written from Glyphs' background
+    alphabets (10 of 30) and evaluation alphabets (8 of 20), every character and drawer of each: 20
+    characters an alphabet, enough for the 20-way episodes within one alphabet."""
+    from tlearn.data import glyphs
+
+    n_background = write_omniglot(offline_cache / "real", "background", glyphs("background"), alphabets=10)
+    n_evaluation = write_omniglot(offline_cache / "real", "evaluation", glyphs("evaluation"), alphabets=8)
+    assert (n_background, n_evaluation) == (10 * 20 * 20, 8 * 20 * 20)
+    nb = run_notebook_with("05_few_shot.ipynb", DATASET="omniglot", SIZE="quick", SEED=0)
+    text = output_text(nb)
+    assert "training classes: 200, test classes: 160" in text, text[:1500]  # the folders' characters
+    assert "omniglot: evaluation alphabets, 600 fixed episodes per cell" in text
+    assert "within one alphabet, 5-way 1-shot: " in text  # the folders' alphabets give within-alphabet episodes
