@@ -301,7 +301,11 @@ def previous_notebook_section() -> list[str]:
     if not results.exists() or "## Notebooks" not in results.read_text():
         return []
     section = "## Notebooks" + results.read_text().split("## Notebooks", 1)[1].split("\n## ", 1)[0]
-    return section.rstrip("\n").splitlines() + ["", "(notebook figures kept from the last full `make bench`)", ""]
+    kept = "(notebook figures kept from the last full `make bench`)"
+    lines = [line for line in section.rstrip("\n").splitlines() if line != kept]  # said once, not once a run
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return lines + ["", kept, ""]
 
 
 def main() -> int:

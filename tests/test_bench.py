@@ -48,6 +48,10 @@ def test_skipping_notebooks_keeps_the_last_notebook_table(bench, tmp_path):
     )
     kept = bench.previous_notebook_section()
     assert kept[0] == "## Notebooks (x)" and "| 00_tour |" in kept and not any("Data and" in line for line in kept)
+    # a second skipped run keeps the table and says once that it was kept
+    (tmp_path / "benchmarks" / "RESULTS.md").write_text("\n".join(["# Benchmark results", "", *kept, "## Data", ""]))
+    again = bench.previous_notebook_section()
+    assert again == kept and sum("kept from the last full" in line for line in again) == 1
 
 
 def test_summary_is_median_min_max(bench):
