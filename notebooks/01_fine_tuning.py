@@ -61,7 +61,7 @@ from IPython.display import Markdown, display
 
 from tlearn import checks, compare, finetune, pretrain, viz, widgets
 from tlearn.backbones import Classifier, Conv4, GRUEncoder
-from tlearn.data import glyphs, hand_digits
+from tlearn.data import glyphs, hand_digits, textured
 from tlearn.exercises_transfer import check_layerwise_groups
 from tlearn.results import over_seeds
 from tlearn.train import get_device, seed_everything
@@ -71,7 +71,7 @@ checks.choice("DATASET", DATASET, ["glyphs", "cifar10"])  # "omniglot" has no sa
 seed_everything(SEED)
 device = get_device(DEVICE)
 SIZES = {  # optimizer steps per run (batch 25): the quick size trains each run for 1-2 s on a 2-core CPU
-    "quick": {"steps": 60, "near_classes": 20, "budgets": [1, 5, 20, None]},
+    "quick": {"steps": 60, "near_classes": 20, "budgets": [1, 5, None]},
     "full": {"steps": 400, "near_classes": 50, "budgets": [1, 2, 5, 10, 20, 50, None]},
 }
 cfg = SIZES[SIZE]
@@ -301,9 +301,8 @@ viz.results_table([r for r in over_seeds(runs, ["target", "method", "labels/clas
 # %%
 far = list(targets)[-1]
 budgets = cfg["budgets"]
-curve_methods = ["scratch", lw]
 budget_sizes = [k if k is not None else round(len(targets[far][0]) / targets[far][0].n_classes) for k in budgets]
-curves = {method: [acc(far, method, k) for k in budgets] for method in curve_methods}
+curves = {method: [acc(far, method, k) for k in budgets] for method in ["scratch", lw]}
 gaps = [ft - sc for ft, sc in zip(curves[lw], curves["scratch"])]
 tick_labels = [str(k) if k is not None else f"all (~{n})" for k, n in zip(budgets, budget_sizes)]
 print("fine-tuned minus scratch, per budget:", dict(zip(tick_labels, [round(g, 3) for g in gaps])))
@@ -318,30 +317,33 @@ viz.plot_learning_curve(budget_sizes, curves, tick_labels=tick_labels,
 # (head only, `freeze_bn=True` so that not even the batch-norm statistics move), **fine-tuned** with
 # layer-wise rates, and **scratch**, each over the three seeds. Few = 5 labels per class; more =
 # 10 per class, all the near pool has (its test images are the other 10 drawers). This is a reduced grid (two
-# close budgets, one far target; the learning curve above covers the far target's size axis); its cost is
-# printed below. The box after it confronts the source text with these numbers. HandDigits is a mild far
-# target: scratch already does well at 5 labels per class (printed below), so a harder far target, where
-# scratch stays under 80% (textured digits), would test the rule more sharply; it is not run here.
+# close budgets; the learning curve above covers the far target's size axis); its cost is printed below.
+#
+# HandDigits is a mild far target: scratch already does well at 5 labels per class (printed below). So the
+# grid adds a **textured** far target where scratch is weak: the same digits blended into patches of real
+# photographs (MNIST-M's recipe, notebook 03b), averaged to grey because the Conv4 reads grey glyphs, at 5
+# labels per class only (to stay within the time budget). Nothing in the pretrained backbone has seen texture. The box after the grid confronts the source text with the
+# numbers of the near target and HandDigits.
 
 # %%
 grid_start = time.perf_counter()
+if "near" in targets:  # a far target on which scratch is weak: HandDigits on photographs, grey for the Conv4
+    targets["textured"] = textured(hand_digits(), grey=True).split(0.3, seed=0)
 GRID, GRID_BUDGETS = ["frozen, head only", lw, "scratch"], [5, 10]
-grid = {(t, k, m): acc(t, m, k, seeds=SEEDS) for t in targets for k in GRID_BUDGETS for m in GRID}
-print(f"the grid's new runs took {time.perf_counter() - grid_start:.0f} s here; scratch at 5 labels/class: "
-      + ", ".join(f"{t} {grid[t, 5, 'scratch']:.3f}" for t in targets))
+grid = {(t, k, m): acc(t, m, k, seeds=SEEDS) for t in targets for k in GRID_BUDGETS[: 1 if t == "textured" else 2] for m in GRID}
+print(f"the grid took {time.perf_counter() - grid_start:.0f} s; scratch, 5 labels/class: " + ", ".join(f"{t} {grid[t, 5, 'scratch']:.3f}" for t in targets))
 fig, axes = plt.subplots(1, len(targets), figsize=(4.5 * len(targets), 3.2), squeeze=False, sharey=True)
 for ax, t in zip(axes[0], targets):
-    viz.plot_learning_curve(GRID_BUDGETS, {m: [grid[t, k, m] for k in GRID_BUDGETS] for m in GRID}, shade=False, ax=ax,
+    ks = [k for k in GRID_BUDGETS if (t, k, lw) in grid]
+    viz.plot_learning_curve(ks, {m: [grid[t, k, m] for k in ks] for m in GRID}, shade=False, ax=ax,
                             title=f"{t} target, mean of {len(SEEDS)} seeds")
 
 # %%
 frozen_minus_ft = {t: grid[t, 5, GRID[0]] - grid[t, 5, lw] for t in targets}
 ft_minus_scratch = {t: grid[t, 5, lw] - grid[t, 5, "scratch"] for t in targets}
 if "near" in targets:  # the box needs a near and a far target
-    names = {"frozen backbone": GRID[0], "fine-tuning": lw, "scratch": "scratch"}
-    runs_by_name = type("Runs", (), {"mean": staticmethod(lambda t, m, k: grid[t, k, names[m]])})
-    box = compare.source_text_claims(runs_by_name, "near", far, GRID_BUDGETS, probe="frozen backbone",
-                                     fine_tuning="fine-tuning", scratch="scratch")
+    box = compare.source_text_claims(lambda t, m, k: grid[t, k, m], "near", far, GRID_BUDGETS, probe=GRID[0],
+                                     fine_tuning=lw, scratch="scratch")
     display(Markdown(compare.claims_markdown(box)))
 
 # %% [markdown]
@@ -399,7 +401,7 @@ widgets.drive(panel, click="train", lr=1e-3, blocks=2, labels=5)  # what a user 
 
 # %% tags=["results"]
 rows = [{"target": t, "method": "pixel nearest neighbour", "labels/class": 5, "seeds": 1, "accuracy": pixel_nn[t],
-         "range": None, "seconds": None} for t in targets]
+         "range": None, "seconds": None} for t in pixel_nn]
 rows += [r | {"labels/class": r["labels/class"] or "all"} for r in over_seeds(runs, ["target", "method", "labels/class"])]
 results = viz.results_table(rows, title=f"Fine-tuning vs scratch ({DATASET}, seed {SEED}, {STEPS} steps per run)")
 results
@@ -420,10 +422,13 @@ assert abs(gaps[-1]) < 0.04 and grid[far, 10, lw] - grid[far, 10, "scratch"] < f
 assert min(lw_margin.values()) > 0.01 and lw_margin.get("near", 1) > 0.10, lw_margin
 # learning beats looking up the nearest labelled image (mean of 3 seeds): by >= 30 points on new characters, by
 # >= 1 point on HandDigits, whose pixels alone already do well
-assert all(acc(t, lw, seeds=SEEDS) - pixel_nn[t] > (0.30 if t == "near" else 0.01) for t in targets), pixel_nn
+assert all(acc(t, lw, seeds=SEEDS) - pixel_nn[t] > (0.30 if t == "near" else 0.01) for t in pixel_nn), pixel_nn
 if "near" in targets:
     # near target: fine-tuning beats scratch by >= 10 points, and freezing stays within 3 points of it
     assert ft_minus_scratch["near"] > 0.10, ft_minus_scratch
+    # textured far target: scratch under 80% at 5 labels, and there pretraining on glyphs *hurts* (mean of 3 seeds):
+    # scratch ahead of fine-tuning by >= 5 points, and the frozen backbone behind both
+    assert grid["textured", 5, "scratch"] < 0.8 and -ft_minus_scratch["textured"] > 0.05 and frozen_minus_ft["textured"] < 0
     assert frozen_minus_ft["near"] > -0.03, frozen_minus_ft
     # the pretrained GRU beats a GRU from scratch on new characters at 5 examples per class by >= 10 points
     assert acc("near", "GRU pretrained, layer-wise lr") - acc("near", "GRU scratch") > 0.10
@@ -440,6 +445,10 @@ print(f"notebook ran in {time.perf_counter() - run_start:.0f} s")
 # - Pretraining is worth most when labels are **scarce**: on real handwritten digits fine-tuning leads
 #   scratch at 5 labels per class, leads by less at 10 (both on the mean of three seeds), and the two end
 #   level with all labels. HandDigits is an easy far target, so the lead is a few points, not tens.
+# - **Negative transfer**: on a target unlike anything the backbone saw, digits on grey photographs,
+#   pretraining on glyphs *hurts*. Scratch beats fine-tuning at 5 labels per class and the frozen backbone
+#   is worst of the three (section 6, means of three seeds): a pretrained start is a prior, and a wrong
+#   prior costs labels to unlearn.
 # - **Freeze or fine-tune** depends on similarity and data size: section 6 measures the four cells.
 # - Everything carries over to **recurrent networks**: a GRU pretrained on pen trajectories of the
 #   background characters learns new characters from 5 examples better than one from scratch.

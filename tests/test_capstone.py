@@ -400,3 +400,8 @@ def test_source_text_claims_from_the_numbers():
     box = claims_markdown([ft, fe]).splitlines()
     assert box[0] == "| The source text says | We measured | Why |" and len(box) == 4
     assert box[2].startswith("| \u201cfine-tuning is particularly effective when the new task has a similar data")
+    # a plain function of (target, technique, budget) serves as well as a Comparison
+    again = source_text_claims(lambda t, m, k: turned.mean(t, m, k), NEAR, FAR, [5, ALL])
+    assert [claim["lead"] for claim in again] == [ft["lead"], fe["lead"]]
+    with pytest.raises(TypeError, match="mean\\(target, technique, budget\\)"):
+        source_text_claims(3, NEAR, FAR, [5])

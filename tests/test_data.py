@@ -180,6 +180,8 @@ def test_hand_digits_and_textured():
     assert t.images.shape == (20, 3, 28, 28) and torch.equal(t.targets, h.targets[:20])
     # MNIST-M blend |p - x|: where the digit is full ink (x = 1) the pixel is 1 - p, i.e. p = 1 - pixel
     assert torch.equal(t.images, textured(h.subset(range(20)), seed=0).images)
+    grey = textured(h.subset(range(20)), seed=0, grey=True)  # the same blend, channels averaged
+    assert grey.images.shape == (20, 1, 28, 28) and torch.allclose(grey.images, t.images.mean(1, keepdim=True))
     with pytest.raises(TypeError, match="ImageSet"):
         textured(torch.zeros(3, 1, 28, 28))
 

@@ -187,7 +187,7 @@ SOURCE_CLAIMS = (
 
 
 def source_text_claims(
-    c: Comparison,
+    c,
     near: str,
     far: str,
     budgets,
@@ -201,11 +201,16 @@ def source_text_claims(
     training the same network from ``scratch`` (what the pretrained start buys); feature extraction's
     usefulness is the ``probe``'s lead over ``fine_tuning``. A claim holds when its quantity, averaged over
     the budgets, is larger on the target it names. Each claim is a dict: ``says``, ``lead`` ({target: [per
-    budget]}), ``holds``, ``measured`` and ``why`` (sentences from the numbers)."""
+    budget]}), ``holds``, ``measured`` and ``why`` (sentences from the numbers). ``c`` is a
+    :class:`~tlearn.compare.Comparison`, or any function ``mean(target, technique, budget)`` giving the mean
+    accuracy of a technique (notebook 01 passes its own grid of runs this way)."""
     budgets = list(budgets)
+    mean = c.mean if hasattr(c, "mean") else c
+    if not callable(mean):
+        raise TypeError(f"c must be a Comparison or a function mean(target, technique, budget), got {type(c).__name__}")
 
     def lead(t, a, b):
-        return [c.mean(t, a, k) - c.mean(t, b, k) for k in budgets]
+        return [mean(t, a, k) - mean(t, b, k) for k in budgets]
 
     def words(leads):
         return "; ".join(

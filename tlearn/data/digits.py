@@ -210,7 +210,7 @@ def texture_photos() -> list[torch.Tensor]:
     return photos
 
 
-def textured(ds: ImageSet, seed: int = 0) -> ImageSet:
+def textured(ds: ImageSet, seed: int = 0, grey: bool = False) -> ImageSet:
     """Blend a digit set with random patches of real photographs, after MNIST-M (Ganin et al., *Domain-
     Adversarial Training of Neural Networks*, JMLR 2016): every pixel becomes :math:`|p - x|` per colour
     channel, so the digit shows as an inversion of the photo underneath it.
@@ -222,7 +222,9 @@ def textured(ds: ImageSet, seed: int = 0) -> ImageSet:
     outdoor scenes, people and animals. So the textures here are fewer, less varied in colour, and
     include scientific images BSDS500 does not; a model adapted on them has seen a narrower texture
     distribution than one adapted on MNIST-M. Each patch is a random square crop of ``h``-``3h`` pixels
-    (clipped to the photo), resized to the digit's size.
+    (clipped to the photo), resized to the digit's size. ``grey=True`` averages the three channels, for a
+    network that reads grey images (the Conv4 pretrained on glyphs): the digit then shows as a change of
+    brightness in a grey photograph.
     """
     if not isinstance(ds, ImageSet):
         raise TypeError(f"ds must be an ImageSet (e.g. hand_digits()), got {type(ds).__name__}")
@@ -241,7 +243,10 @@ def textured(ds: ImageSet, seed: int = 0) -> ImageSet:
         patches[i] = F.interpolate(crop[None], size=(h, w), mode="bilinear", align_corners=False)[0]
     digits = ds.images if ds.images.shape[1] == 3 else ds.images.repeat(1, 3, 1, 1)
     images = ((patches - digits).abs() * 255).round() / 255  # x' = |p - x|
-    return ImageSet(images, ds.targets.clone(), classes=list(ds.classes), name=f"Textured{ds.name}")
+    if grey:
+        images = images.mean(1, keepdim=True)
+    name = f"Textured{ds.name}" + (" (grey)" if grey else "")
+    return ImageSet(images, ds.targets.clone(), classes=list(ds.classes), name=name)
 
 
 class MultiDigits(torch.utils.data.Dataset):
