@@ -48,7 +48,7 @@ notebooks: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest --nbval-lax $(NOTEBOOKS)
 
 run: $(STAMP)                       ## execute every notebook into build/, print each results table, write the README's runtime and headline columns
-	$(BIN)/python -m tools.report build $(NOTEBOOKS) --readme
+	$(BIN)/python -m tools.report build $(NOTEBOOKS) --readme --private-memory
 
 seeds: $(STAMP)                     ## every notebook at SEED 0, 1 and 2: pass or fail, the failing assert, wall time
 	$(BIN)/python -m tools.seeds $(NOTEBOOKS) --seeds 0 1 2

@@ -68,11 +68,7 @@ def main(argv: list[str]) -> int:
             print(f"executing {nb.name} ...", flush=True)
             result = run_isolated(nb, BUILD)
             status = f"FAILED: {result['error']}" if result["error"] else "ok"
-            print(
-                f"  {result['seconds']:.0f} s, peak RSS {result['peak_mb']:.0f} MB, private "
-                f"{result['private_mb']:.0f} MB: {status}",
-                flush=True,
-            )
+            print(f"  {result['seconds']:.0f} s, peak RSS {result['peak_mb']:.0f} MB: {status}", flush=True)
             if result["error"]:
                 failed.append(nb.name)
     start = time.perf_counter()

@@ -98,7 +98,9 @@ def test_make_run_and_make_bench_write_the_same_table_from_the_same_run(tmp_path
     """``make run`` (one run: ``00_tour.ipynb``, seconds) and ``make bench`` (``00_tour``, seconds of each
     run, the median taken) go through the same function and write the same row."""
     record = {"error": None, "peak_mb": 900.0, "tables": tour_tables(), "printed": []}
-    monkeypatch.setattr(report, "run_isolated", lambda nb, out: record | {"notebook": Path(nb).name, "seconds": 24.4})
+    monkeypatch.setattr(
+        report, "run_isolated", lambda nb, out, **kwargs: record | {"notebook": Path(nb).name, "seconds": 24.4}
+    )
     monkeypatch.setattr(readme, "ROOT", tmp_path)
     (tmp_path / "README.md").write_text(README)
     assert report.main(["build", "notebooks/00_tour.ipynb", "--readme"]) == 0

@@ -11,6 +11,7 @@ summary of wall time and peak memory per notebook, measured two ways:
 - ``private_mb``: the peak of resident memory that is not file-backed (``rss - shared``, sampled every
   0.2 s over the kernel and its children): the tensors, arrays and interpreter state the notebook made. This
   is the figure the course's memory budget (1.5 GB) is about, and it does not move with the page cache.
+  Sampled only with ``--private-memory`` (``make run`` passes it).
 
 With ``--readme`` (``make run`` passes it) the README's
 notebook table then gets each notebook's runtime and headline result from this run (``tools/readme.py``).
@@ -29,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent  # ``-m tools.report`` is found from here
 
 
-def execute(notebook: str | Path, out_dir: str | Path, timeout: int = 900) -> dict:
+def execute(notebook: str | Path, out_dir: str | Path, timeout: int = 900, private_memory: bool = False) -> dict:
     """Execute one notebook in this process's kernel child; return seconds, peak MB and results tables."""
     import nbformat
     from nbclient import NotebookClient
@@ -39,9 +40,11 @@ def execute(notebook: str | Path, out_dir: str | Path, timeout: int = 900) -> di
     nb = nbformat.read(notebook, as_version=4)
     start = time.perf_counter()
     error = None
-    stop, private = threading.Event(), [0]
+    stop, private = threading.Event(), [float("nan")]
     sampler = threading.Thread(target=sample_private_memory, args=(stop, private), daemon=True)
-    sampler.start()
+    if private_memory:
+        private[0] = 0
+        sampler.start()
     try:
         NotebookClient(
             nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(notebook.parent)}}
@@ -50,7 +53,8 @@ def execute(notebook: str | Path, out_dir: str | Path, timeout: int = 900) -> di
         error = f"{type(err).__name__}: {str(err).strip().splitlines()[-1] if str(err).strip() else ''}"
     finally:
         stop.set()
-        sampler.join()
+        if private_memory:
+            sampler.join()
     seconds = time.perf_counter() - start
     nbformat.write(nb, out_dir / notebook.name)
     # the kernel is a child of this process: its peak resident memory is in RUSAGE_CHILDREN (KiB on Linux)
@@ -112,10 +116,20 @@ def notebook_outputs(nb) -> dict:
     return {"tables": tables, "printed": printed}
 
 
-def run_isolated(notebook: str | Path, out_dir: str | Path) -> dict:
-    """:func:`execute` in a child process, so that memory is measured per notebook."""
+def run_isolated(notebook: str | Path, out_dir: str | Path, private_memory: bool = False) -> dict:
+    """:func:`execute` in a child process, so that memory is measured per notebook; ``private_memory``
+    samples the kernel's private memory too (``make run`` does)."""
+    flag = ["--private-memory"] if private_memory else []
     proc = subprocess.run(
-        [sys.executable, "-m", "tools.report", "--one", str(Path(out_dir).resolve()), str(Path(notebook).resolve())],
+        [
+            sys.executable,
+            "-m",
+            "tools.report",
+            "--one",
+            *flag,
+            str(Path(out_dir).resolve()),
+            str(Path(notebook).resolve()),
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -135,19 +149,23 @@ def run_isolated(notebook: str | Path, out_dir: str | Path) -> dict:
 
 
 def main(argv: list[str]) -> int:
+    private = "--private-memory" in argv
+    argv = [a for a in argv if a != "--private-memory"]
     if argv and argv[0] == "--one":
-        print(json.dumps(execute(argv[2], argv[1])))
+        print(json.dumps(execute(argv[2], argv[1], private_memory=private)))
         return 0
     readme = "--readme" in argv
     argv = [a for a in argv if a != "--readme"]
     if len(argv) < 2:
-        print("usage: python -m tools.report [--readme] OUT_DIR NOTEBOOK.ipynb [...]", file=sys.stderr)
+        print(
+            "usage: python -m tools.report [--readme] [--private-memory] OUT_DIR NOTEBOOK.ipynb [...]", file=sys.stderr
+        )
         return 2
     out_dir, notebooks = argv[0], argv[1:]
     rows, failed = [], 0
     for nb in notebooks:
         print(f"\n=== {Path(nb).name} ===", flush=True)
-        result = run_isolated(nb, out_dir)
+        result = run_isolated(nb, out_dir, private_memory=private)
         for table in result["tables"]:
             print(table)
         if result["error"]:
@@ -157,7 +175,9 @@ def main(argv: list[str]) -> int:
     print("\nnotebook                          wall s   peak RSS MB   private MB   status")
     for r in rows:
         status = "ok" if not r["error"] else "FAILED"
-        print(f"{r['notebook']:<32} {r['seconds']:7.1f}  {r['peak_mb']:12.0f}  {r['private_mb']:11.0f}   {status}")
+        print(
+            f"{r['notebook']:<32} {r['seconds']:7.1f}  {r['peak_mb']:12.0f}  {r.get('private_mb', float('nan')):11.0f}   {status}"
+        )
     print(f"\nexecuted notebooks are in {out_dir}/")
     if readme:
         from tools.readme import HeadlineError, update_readme
