@@ -296,7 +296,8 @@ viz.results_table([r for r in over_seeds(runs, ["target", "method", "labels/clas
 # which ten images were drawn (run this notebook with `SEED = 1` and `2` to see by how much), so the curve's
 # left end ranks nothing. What holds over three seeds is checked at the end: at 5 labels per class
 # fine-tuning leads (section 4), the lead is smaller at 10 (section 6), and with all labels the two end
-# within a few points of each other.
+# within a few points of each other. (That is HandDigits. CIFAR-10's pool holds 100 labels per class, and
+# there the check is only that fine-tuning still leads at its end.)
 
 # %%
 far = list(targets)[-1]
@@ -409,17 +410,28 @@ results
 # %% [markdown]
 # ## 10. What the text claimed, checked
 #
-# On the far target, averaged over the three seeds; on CIFAR-10 the near-target checks have no target to run on.
+# On the far target, averaged over the three seeds. With `DATASET = "cifar10"` two claims change, as the
+# text says: CIFAR-10's whole pool is 100 labels per class, still few for a network learning from scratch,
+# so the check is that fine-tuning leads at every budget from 5 up (ImageNet pretraining helps CIFAR-10
+# most with few labels: Kornblith et al. 2019); and for the learning rates the check is that both
+# pretrained starts lead scratch, without claiming which of the two rates wins there. The near-target
+# checks have no near target to run on.
 
 # %%
 # far target: fine-tuning beats scratch at 5 labels per class by >= 2 points (mean of 3 seeds) ...
 assert ft_minus_scratch[far] > 0.02, ft_minus_scratch
-# ... the lead shrinks with labels: smaller at 10 per class than at 5 (means of 3 seeds), and with all labels
-# the two end within 4 points (one run)
-assert abs(gaps[-1]) < 0.04 and grid[far, 10, lw] - grid[far, 10, "scratch"] < ft_minus_scratch[far], gaps
-# one small rate for everything starves the new head: layer-wise rates ahead on the mean of 3 seeds on every
-# target (by >= 10 points on the near one; on the far one the ranges overlap, see the table)
-assert min(lw_margin.values()) > 0.01 and lw_margin.get("near", 1) > 0.10, lw_margin
+if DATASET == "glyphs":
+    # ... on HandDigits the lead shrinks with labels: smaller at 10 per class than at 5 (means of 3 seeds), and
+    # with all labels the two end within 4 points (one run)
+    assert abs(gaps[-1]) < 0.04 and grid[far, 10, lw] - grid[far, 10, "scratch"] < ft_minus_scratch[far], gaps
+    # one small rate for everything starves the new head: layer-wise rates ahead on the mean of 3 seeds on every
+    # target (by >= 10 points on the near one; on the far one the ranges overlap, see the table)
+    assert min(lw_margin.values()) > 0.01 and lw_margin["near"] > 0.10, lw_margin
+else:
+    # ... on CIFAR-10 the lead holds at every budget from 5 labels per class to the whole pool (one run each) ...
+    assert min(gaps[budgets.index(5):]) > 0, gaps
+    # ... and each pretrained start, one small rate or layer-wise rates, leads scratch (means of 3 seeds)
+    assert min(acc(far, m, seeds=SEEDS) for m in (one, lw)) > acc(far, "scratch", seeds=SEEDS), lw_margin
 # learning beats looking up the nearest labelled image (mean of 3 seeds): by >= 30 points on new characters, by
 # >= 1 point on HandDigits, whose pixels alone already do well
 assert all(acc(t, lw, seeds=SEEDS) - pixel_nn[t] > (0.30 if t == "near" else 0.01) for t in pixel_nn), pixel_nn

@@ -256,7 +256,8 @@ fig.tight_layout()
 # The same 5 labels per class: a linear probe on the frozen backbone's last block against fine-tuning the
 # whole network with layer-wise learning rates (notebook 01's recipe, the same number of steps), on both
 # targets and over three label draws. The probe's time includes running the backbone over its labelled
-# images; both times are training only (first draw, on the near target).
+# images; both times are training only (first draw, on the near target). With `DATASET = "cifar10"` the
+# check at the end allows the probe to trail by up to 10 points rather than 5, and says why.
 
 # %%
 pool, test = targets[compare_target]
@@ -376,8 +377,10 @@ if "near" in targets:
     # both read-outs of the pretrained GRU carry the characters: at least 5x chance (1 in 20)
     assert min(rnn_acc.values()) > 5 / near_pool.n_classes, rnn_acc
 # feature extraction vs fine-tuning (mean of 3 draws): the probe within 5 points of fine-tuning or ahead of
-# it on every target, in under a third of its training time
-assert min(lead.values()) > -0.05, lead
+# it on every target, in under a third of its training time. On CIFAR-10 relaxed to 10 points: at 32x32 the
+# ImageNet features are read far below the 224x224 they were trained at, and fine-tuning can adapt them
+# (with all labels, Kornblith et al. 2019 find fine-tuning ahead of a logistic-regression probe there)
+assert min(lead.values()) > (-0.05 if DATASET == "glyphs" else -0.10), lead
 assert probe_seconds < fine_tuned["seconds"] / 3, (probe_seconds, fine_tuned["seconds"])
 print(f"notebook ran in {time.perf_counter() - run_start:.0f} s")
 

@@ -15,7 +15,14 @@ import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from standins import write_mnist, write_omniglot, write_usps  # noqa: E402
+from standins import (  # noqa: E402
+    cifar10_batches,
+    write_cifar10,
+    write_mnist,
+    write_omniglot,
+    write_resnet_weights,
+    write_usps,
+)
 
 from tools.notebooks import output_text, run_notebook_with, set_parameters  # noqa: E402
 
@@ -158,3 +165,46 @@ def test_few_shot_on_omniglot_folders(offline_cache):
     assert "training classes: 200, test classes: 160" in text, text[:1500]  # the folders' characters
     assert "omniglot: evaluation alphabets, 600 fixed episodes per cell" in text
     assert "within one alphabet, 5-way 1-shot: " in text  # the folders' alphabets give within-alphabet episodes
+
+
+# --- the ImageNet paths of 01 and 02 (DATASET = "cifar10") on stand-ins ----------------------------------------
+@pytest.fixture(scope="module")
+def resnet_weights(tmp_path_factory):
+    """A ``$TORCH_HOME`` whose torch.hub cache holds "ImageNet" ResNet-18 weights: a ResNet-18 pretrained on
+    4,000 coloured SynDigits (fonts on random colours, with clutter). Like ImageNet for CIFAR-10, a large
+    labelled source related to the target; unlike it, a small and easy one."""
+    from tlearn import data
+
+    home = tmp_path_factory.mktemp("torch-home")
+    write_resnet_weights(home, data.syn_digits(4000, image_size=32, seed=7, color=True, clutter=0.3))
+    return home
+
+
+def _cifar10_standin(real: Path, per_class: int = 40) -> dict[str, int]:
+    """CIFAR-10's batches holding HandDigits on coloured photo patches (MNIST-M's recipe) at 32x32: per_class
+    training and per_class test images of each digit, from disjoint halves of the scans."""
+    from tlearn import data
+
+    train, test = data.textured(data.hand_digits(32), seed=0).split(0.5, seed=0)
+    train, test = train.take_per_class(per_class, seed=0)[0], test.take_per_class(per_class, seed=0)[0]
+    write_cifar10(real, cifar10_batches(train.images, train.targets, test.images, test.targets))
+    return {"train": len(train), "test": len(test)}
+
+
+@pytest.mark.parametrize("notebook", ["01_fine_tuning", "02_feature_extraction"])
+def test_imagenet_path_on_cifar10(offline_cache, resnet_weights, monkeypatch, notebook):
+    """01 and 02 with DATASET = "cifar10": the ResNet-18 is built by torchvision from the hub file (the
+    stand-in weights), the target read from CIFAR-10's batches, and every claim the notebook makes on that
+    path is asserted in the run (none is skipped); the run fails if one does not hold."""
+    monkeypatch.setenv("TORCH_HOME", str(resnet_weights))
+    counts = _cifar10_standin(offline_cache / "real")
+    nb = run_notebook_with(f"{notebook}.ipynb", DATASET="cifar10", SIZE="quick", SEED=0)
+    text = output_text(nb)
+    # the pool and the test set are every image of the batches the test wrote
+    read = {
+        "01_fine_tuning": f"a pool of {counts['train']} to draw labels from, {counts['test']} test images",
+        "02_feature_extraction": f"pool {counts['train']}, test {counts['test']}",
+    }
+    assert f"far: cifar10 (train subset), 10 classes, {read[notebook]}" in text, text[:2000]
+    assert "(cifar10, seed 0" in text  # the results table is the CIFAR-10 run's
+    assert "notebook ran in" in text  # the claims cell ran to its end

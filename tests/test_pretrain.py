@@ -221,20 +221,37 @@ def test_imagenet_backbone_fails_fast_offline(monkeypatch, tmp_path):
     assert time.perf_counter() - start < 10
 
 
-def test_imagenet_backbone_normalises_then_runs_the_resnet_and_exposes_its_blocks():
+def test_imagenet_backbone_normalises_then_runs_the_resnet_and_exposes_its_stages():
+    import torchvision
+
+    from tlearn import features
     from tlearn.backbones import Classifier
     from tlearn.finetune import layer_groups
 
     torch.manual_seed(0)
     net = P.ImageNetBackbone("resnet18", pretrained=False).eval()
+    torch.manual_seed(0)
+    reference = torchvision.models.resnet18(weights=None).eval()  # the same initialisation, torchvision's forward
+    reference.fc = torch.nn.Identity()
     x = torch.rand(2, 3, 32, 32)
     mean, std = torch.tensor(P.IMAGENET_MEAN).view(1, 3, 1, 1), torch.tensor(P.IMAGENET_STD).view(1, 3, 1, 1)
     with torch.no_grad():
-        torch.testing.assert_close(net(x), net.backbone.model((x - mean) / std))
+        torch.testing.assert_close(net(x), reference((x - mean) / std))
+        # the hooks record what chaining the stages by hand computes
+        with features.LayerTaps(net, features.tap_points(net)) as taps:
+            net(x)
+        h = x
+        for name, stage in features.tap_points(net).items():
+            h = stage(h)
+            torch.testing.assert_close(taps.outputs[name], h)
     names = [n for n, _ in layer_groups(Classifier(net, 4))]
-    assert names == ["backbone.model.conv1", "backbone.model.bn1"] + [
-        f"backbone.model.layer{i}" for i in range(1, 5)
-    ] + ["head"]
+    assert names == [f"stages.{i}" for i in range(5)] + ["head"]
+    shared = torchvision.models.resnet18(weights=None)
+    assert P.ImageNetBackbone(resnet=shared).stages[1] is shared.layer1  # wraps, does not copy
+    with pytest.raises(ValueError, match="name must be one of"):
+        P.ImageNetBackbone("vgg11", pretrained=False)
+    with pytest.raises(ValueError, match="to_rgb"):
+        net(torch.rand(2, 1, 32, 32))
 
 
 # --- training through train.fit, the command line, bad arguments ---------------------------------------

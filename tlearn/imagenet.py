@@ -16,23 +16,56 @@ from . import checks
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 
-class ImageNetBackbone(nn.Module):
-    """A torchvision ResNet with its ImageNet weights, fed as it was trained: RGB images in ``[0, 1]`` are
-    normalised with ImageNet's channel means and standard deviations before the network sees them.
-    ``pretrained=False`` gives the same network randomly initialised (the from-scratch baseline)."""
+class Normalise(nn.Module):
+    """``(x - mean) / std`` per colour channel: ImageNet's statistics, as the ImageNet weights were trained."""
 
-    def __init__(self, name: str = "resnet18", pretrained: bool = True):
+    def __init__(self, mean=IMAGENET_MEAN, std=IMAGENET_STD):
         super().__init__()
-        from .backbones import TorchvisionBackbone
-
-        # raises tlearn.data.OfflineError within seconds when the weights are not cached and there is no network
-        self.backbone = TorchvisionBackbone(name, weights="imagenet" if pretrained else None)
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
-        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
-        self.out_features = self.backbone.out_features
+        self.register_buffer("mean", torch.tensor(mean).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(std).view(1, 3, 1, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.backbone((x - self.mean) / self.std)
+        return (x - self.mean) / self.std
+
+
+class ImageNetBackbone(nn.Module):
+    """A torchvision ResNet with its ImageNet weights, fed as it was trained, as five **stages**:
+
+    - ``stages[0]``, the stem: ImageNet's channel normalisation of RGB images in ``[0, 1]``, the 7x7
+      convolution, batch norm, ReLU and max-pool;
+    - ``stages[1..4]``: the residual stages ``layer1`` .. ``layer4``;
+
+    and the feature is the last stage's maps averaged over space (torchvision's ``avgpool``; its ``fc`` is
+    dropped). Chaining the stages by hand gives exactly what the hooks of :mod:`tlearn.features` record, and
+    the layer-wise learning rates of :mod:`tlearn.finetune` give each stage its own group.
+    ``pretrained=False`` gives the same network randomly initialised (the from-scratch baseline); ``resnet``
+    wraps a torchvision ResNet you already have, sharing its weights.
+    """
+
+    def __init__(self, name: str = "resnet18", pretrained: bool = True, resnet: nn.Module | None = None):
+        super().__init__()
+        from .data.real import PRETRAINED, pretrained_torchvision
+
+        if resnet is None:
+            if name not in PRETRAINED:
+                raise ValueError(f"name must be one of {sorted(PRETRAINED)}, got {name!r}")
+            import torchvision
+
+            # raises tlearn.data.OfflineError within seconds when the weights are not cached and there is no network
+            resnet = pretrained_torchvision(name) if pretrained else getattr(torchvision.models, name)(weights=None)
+        stem = nn.Sequential(Normalise(), resnet.conv1, resnet.bn1, resnet.relu, resnet.maxpool)
+        self.stages = nn.ModuleList([stem, resnet.layer1, resnet.layer2, resnet.layer3, resnet.layer4])
+        self.out_features = resnet.fc.in_features
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 4 or x.shape[1] != 3:
+            raise ValueError(
+                f"an ImageNet ResNet expects RGB images [B, 3, H, W], got {list(x.shape)}; "
+                "use ImageSet.to_rgb() for grey images"
+            )
+        for stage in self.stages:
+            x = stage(x)
+        return x.mean(dim=(2, 3))  # torchvision's AdaptiveAvgPool2d(1), then flatten
 
 
 def real_target(
