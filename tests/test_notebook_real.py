@@ -8,6 +8,7 @@ notebook's real-path test writes its stand-in, then calls it with the parameters
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -64,7 +65,7 @@ def test_failures_name_the_cell_line_and_message_and_seeds_reports_each_run(tmp_
     nb.cells = [
         nbformat.v4.new_code_cell("SEED = 0\nSIZE = 'quick'", metadata={"tags": ["parameters"]}),
         nbformat.v4.new_code_cell("import math\nratio = 10 / (SEED + 1)"),
-        nbformat.v4.new_code_cell("print(f'ratio {ratio:.1f}')", metadata={"tags": ["results"]}),
+        nbformat.v4.new_code_cell("print(f'ratio {ratio:.1f} {SIZE}')", metadata={"tags": ["results"]}),
         nbformat.v4.new_code_cell("x = 1\nassert ratio > 4, f'ratio {ratio:.2f}'\nprint('held')"),
     ]
     path = tmp_path / "claims.ipynb"
@@ -80,6 +81,12 @@ def test_failures_name_the_cell_line_and_message_and_seeds_reports_each_run(tmp_
     assert "ratio 5.0" in printed and "ratio 3.3" in printed  # each run's results table
     assert "1 of 2 runs passed" in printed
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["claims-seed1.ipynb", "claims-seed2.ipynb"]
+    # --set changes another parameter in every run: a literal, or else the string as written
+    assert seeds.main([str(path), "--seeds", "1", "--out", "", "--tables", "--set", "SIZE=full"]) == 0
+    assert "ratio 5.0 full" in capsys.readouterr().out
+    assert seeds.parameter("STEPS=3") == ("STEPS", 3) and seeds.parameter("SIZE='full'") == ("SIZE", "full")
+    with pytest.raises(argparse.ArgumentTypeError, match="NAME=VALUE"):
+        seeds.parameter("cifar10")
 
 
 def test_tour_reruns_the_calibration_on_omniglot_folders(offline_cache, evaluation_glyphs):

@@ -5,13 +5,15 @@ notebook once per seed, its parameters cell changed to ``SEED = <seed>`` (nothin
 in a fresh kernel with ``TLEARN_NO_PROGRESS=1``, and prints, per notebook and seed: pass or fail, the wall
 time, and for a failure the cell's error and the line that raised it (the failing ``assert``). ``--tables``
 also prints each run's results table. The executed notebooks are kept in ``--out`` (default
-``build/seeds/<notebook>-seed<seed>.ipynb``) for a look at the numbers. The exit status is 1 if any run
-failed.
+``build/seeds/<notebook>-seed<seed>.ipynb``) for a look at the numbers. ``--set DATASET=cifar10`` (repeatable)
+changes another parameter in every run, e.g. to check a real-data path at several seeds. The exit status is
+1 if any run failed.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import sys
 import time
@@ -55,12 +57,32 @@ def run_at_seed(notebook, seed: int, out_dir: Path | None = None, timeout: int =
     }
 
 
+def parameter(text: str) -> tuple[str, object]:
+    """``NAME=VALUE`` as ``(NAME, value)``: the value as a Python literal (``3``, ``1e-3``, ``'full'``), else
+    as the string it reads (``DATASET=cifar10``)."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.isidentifier():
+        raise argparse.ArgumentTypeError(f"--set takes NAME=VALUE, e.g. DATASET=cifar10; got {text!r}")
+    try:
+        return name, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return name, value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.seeds", description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="+", help="notebook paths, or names in notebooks/ (e.g. 05_few_shot)")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2], help="the seeds (default: 0 1 2)")
     parser.add_argument("--out", default="build/seeds", help="folder for the executed notebooks ('' keeps none)")
     parser.add_argument("--tables", action="store_true", help="print each run's results table")
+    parser.add_argument(
+        "--set",
+        type=parameter,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="another parameter for every run, e.g. DATASET=cifar10 (repeatable)",
+    )
     parser.add_argument("--timeout", type=int, default=900, help="seconds one cell may run (default 900)")
     args = parser.parse_args(argv)
     os.environ["TLEARN_NO_PROGRESS"] = "1"  # the kernels inherit it: no progress bars in the outputs
@@ -69,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for notebook in args.notebooks:
         for seed in args.seeds:
-            row = run_at_seed(notebook, seed, out_dir, timeout=args.timeout)
+            row = run_at_seed(notebook, seed, out_dir, timeout=args.timeout, **dict(args.set))
             rows.append(row)
             status = "pass" if row["ok"] else "FAIL"
             print(f"{row['notebook']:<34} seed {seed}  {status}  {row['seconds']:6.0f} s", flush=True)
