@@ -27,10 +27,6 @@ measured against is Yosinski et al., *How transferable are features in deep neur
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .compare import Comparison
 
 __all__ = [
     "ALL",
@@ -69,7 +65,7 @@ def _points(x: float) -> str:
 
 
 def guide_numbers(
-    c: Comparison,
+    c,
     targets,
     *,
     frozen,
@@ -78,7 +74,7 @@ def guide_numbers(
     fine_tuning: str = "fine-tuning",
     probe: str = "linear probe",
 ) -> dict:
-    """What the practitioner's guide says, as numbers, for every target and every budget ``k > 0`` at
+    """From ``c`` (a :class:`~tlearn.compare.Comparison`), what the practitioner's guide says, as numbers, for every target and every budget ``k > 0`` at
     which ``fine_tuning`` was measured: ``best`` technique among ``frozen + trained``; ``frozen_gap``, how
     far the best ``frozen`` technique is behind it; ``scratch_gap``, how far ``scratch`` is behind it; and
     ``speedup``, per target the smallest ratio of ``fine_tuning``'s training seconds to ``probe``'s."""
@@ -96,7 +92,7 @@ def guide_numbers(
 
 
 def practitioner_guide(
-    c: Comparison,
+    c,
     near: str,
     far: str,
     *,
@@ -110,7 +106,8 @@ def practitioner_guide(
     probe: str = "linear probe",
     margin: float = 0.03,
 ) -> tuple[list[str], dict]:
-    """The questions a practitioner asks, answered in five sentences from the runs recorded: no labels but
+    """The questions a practitioner asks, answered in five sentences from the runs recorded in ``c`` (a
+    :class:`~tlearn.compare.Comparison`): no labels but
     descriptions (``zero_shot`` on ``near``, against ``chance``), no target labels but a neighbouring
     domain (``adaptation`` on ``far``), one label per class, a few labels and more, all labels. Returns
     the sentences and :func:`guide_numbers` (plus the two zero-label accuracies) so that a notebook can

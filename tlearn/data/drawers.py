@@ -20,13 +20,21 @@ are importable from :mod:`tlearn.data.glyphs` too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from .glyphs import Character
+
+@dataclass
+class Character:
+    """What a drawer redraws: a character's canonical strokes, ``[S, POINTS_PER_STROKE, 2]`` curves on the
+    ``[-1, 1]`` canvas, the index of its alphabet, the primitive ``kinds`` it was built from, and whether its
+    strokes join (drawn without lifting the pen). Made by :func:`tlearn.data.glyphs.make_character`."""
+
+    alphabet: int
+    strokes: np.ndarray
+    kinds: list = field(default_factory=list)
+    joined: bool = False
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ import torch
 
 from .base import ImageSet
 from .cache import cached
-from .drawers import NOISE, DrawerNoise, draw, drawer_styles  # noqa: F401 (re-exported)
+from .drawers import NOISE, Character, DrawerNoise, draw, drawer_styles  # noqa: F401 (re-exported)
 from .render import POINTS_PER_STROKE, render, render_points, trajectory_to_strokes  # noqa: F401 (re-exported)
 
 PRIMITIVES = ("line", "arc", "loop", "hook", "zigzag", "wave", "corner")
@@ -138,14 +138,6 @@ class Alphabet:
     join_prob: float
     scale: float
     slant: float
-
-
-@dataclass
-class Character:
-    alphabet: int
-    strokes: np.ndarray  # [S, POINTS_PER_STROKE, 2] canonical curves
-    kinds: list = field(default_factory=list)
-    joined: bool = False
 
 
 def _rng(*keys) -> np.random.Generator:

@@ -189,7 +189,7 @@ def domain_adversarial_loss(
     :math:`L_d = \tfrac12(\text{mean over source} + \text{mean over target})`, half the bracket of the
     journal's :math:`E` (see the module docstring).
 
-    The features pass through a gradient reversal layer first, so calling ``.backward()`` on the returned
+    The features pass through a gradient reversal layer first, so back-propagating the returned
     loss trains the discriminator to separate the domains and the feature extractor, scaled by
     ``lambda_``, to mix them. Each domain weighs one half whatever the batch sizes, and so does each
     domain in the reported (balanced) accuracy; 0.5 means the discriminator is fooled.
