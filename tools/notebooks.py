@@ -51,16 +51,33 @@ def with_parameters(path, **parameters):
     return nb
 
 
+def execute(nb, folder, timeout: int = 900, raise_errors: bool = False) -> str | None:
+    """Run every cell of ``nb`` (in place) in a fresh ``python3`` kernel working in ``folder``, which inherits
+    this process's environment. Returns None if every cell ran, else the error in one line; a cell's own
+    error also stays in its outputs (:func:`failure_of` reads it there, with the line that raised), while a
+    dead kernel or a timeout is only in the returned line. ``raise_errors`` raises instead (nbclient's
+    ``CellExecutionError``, with the cell and its traceback)."""
+    from nbclient import NotebookClient
+
+    try:
+        NotebookClient(
+            nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
+        ).execute()
+    except Exception as err:
+        if raise_errors:
+            raise
+        message = str(err).strip()
+        return f"{type(err).__name__}: {message.splitlines()[-1] if message else ''}"
+    return None
+
+
 def run_notebook_with(path, timeout: int = 900, **parameters):
     """Execute the notebook ``path`` (a path, or a name in notebooks/) with its parameters cell changed to
     ``parameters`` (e.g. ``DATASET="omniglot"``), in a fresh kernel that inherits this process's environment;
     return the executed notebook. A cell that raises fails the call (nbclient's ``CellExecutionError``, with
     the cell and its traceback)."""
-    from nbclient import NotebookClient
-
     nb = with_parameters(path, **parameters)
-    folder = notebook_path(path).parent
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
+    execute(nb, notebook_path(path).parent, timeout, raise_errors=True)
     return nb
 
 

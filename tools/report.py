@@ -27,30 +27,26 @@ import threading
 import time
 from pathlib import Path
 
+from tools.notebooks import execute as execute_notebook
+
 ROOT = Path(__file__).resolve().parent.parent  # ``-m tools.report`` is found from here
 
 
 def execute(notebook: str | Path, out_dir: str | Path, timeout: int = 900, private_memory: bool = False) -> dict:
     """Execute one notebook in this process's kernel child; return seconds, peak MB and results tables."""
     import nbformat
-    from nbclient import NotebookClient
 
     notebook, out_dir = Path(notebook), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     nb = nbformat.read(notebook, as_version=4)
     start = time.perf_counter()
-    error = None
     stop, private = threading.Event(), [float("nan")]
     sampler = threading.Thread(target=sample_private_memory, args=(stop, private), daemon=True)
     if private_memory:
         private[0] = 0
         sampler.start()
-    try:
-        NotebookClient(
-            nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(notebook.parent)}}
-        ).execute()
-    except Exception as err:  # keep the partial notebook for inspection, then report the failure
-        error = f"{type(err).__name__}: {str(err).strip().splitlines()[-1] if str(err).strip() else ''}"
+    try:  # a failure is reported, and the partial notebook kept for inspection
+        error = execute_notebook(nb, notebook.parent, timeout)
     finally:
         stop.set()
         if private_memory:

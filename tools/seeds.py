@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from tools.notebooks import failure_of, notebook_path, results_tables, with_parameters
+from tools.notebooks import execute, failure_of, notebook_path, results_tables, with_parameters
 
 
 def run_at_seed(notebook, seed: int, out_dir: Path | None = None, timeout: int = 900, **parameters) -> dict:
@@ -27,21 +27,11 @@ def run_at_seed(notebook, seed: int, out_dir: Path | None = None, timeout: int =
     notebook's name, the seed, ``ok``, ``seconds``, ``failure`` (a :class:`tools.notebooks.Failure` or None)
     and ``tables`` (its results tables)."""
     import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
 
     path = notebook_path(notebook)
     nb = with_parameters(path, SEED=seed, **parameters)
     start = time.perf_counter()
-    error = None
-    try:
-        NotebookClient(
-            nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-        ).execute()
-    except CellExecutionError:
-        pass  # the error is in the failing cell's outputs: failure_of reads it there
-    except Exception as err:  # a dead kernel or a timeout: no cell output holds it
-        error = f"{type(err).__name__}: {str(err).strip().splitlines()[-1] if str(err).strip() else ''}"
+    error = execute(nb, path.parent, timeout)
     seconds = time.perf_counter() - start
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
