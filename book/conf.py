@@ -24,7 +24,24 @@ suppress_warnings = ["mystnb.unknown_mime_type", "myst.header"]
 
 html_theme = "sphinx_book_theme"
 html_title = "tlearn"
-html_static_path = []
+# MathJax from the jupyter-server-mathjax package, copied into the site, so that the maths renders offline
+# too (MathJax 2; Sphinx's default loads MathJax 4 from a CDN, and a page read without a network showed raw \(..\))
+import jupyter_server_mathjax  # noqa: E402
+
+html_static_path = [str(Path(jupyter_server_mathjax.__file__).parent / "static")]
+mathjax_path = "MathJax.js?config=TeX-AMS-MML_HTMLorMML-full"
+mathjax2_config = {  # the package ships the STIX-Web fonts only: use them, not MathJax's TeX fonts
+    "tex2jax": {"processEscapes": True},
+    "HTML-CSS": {
+        "availableFonts": [],
+        "preferredFont": None,
+        "webFont": "STIX-Web",
+        "imageFont": None,
+        "linebreaks": {"automatic": True},  # a wide display breaks at the column, not off its edge
+    },
+    "messageStyle": "none",
+}
+myst_update_mathjax = False  # its setting is for MathJax 3 and 4
 html_theme_options = {
     "repository_url": f"https://github.com/{REPO}",
     "repository_branch": BRANCH,

@@ -338,3 +338,25 @@ def test_each_page_links_to_binder_and_colab(site):
     html = (BUILD / "book" / "notebooks" / "05_few_shot.html").read_text()
     assert "mybinder.org/v2/gh/" in html and "colab.research.google.com/github/" in html
     assert urljoin(site, "search.html") and (BUILD / "book" / "search.html").exists()
+
+
+def test_site_renders_its_maths_offline(browser, site):
+    """The maths of a page is typeset by the MathJax copied into the site (nothing reachable beyond
+    127.0.0.1 here): every inline and display formula becomes MathJax output, and no raw ``\\(`` is left."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.set_default_timeout(30_000)
+    try:
+        page.goto(f"{site}/notebooks/01_fine_tuning.html", wait_until="load")
+        page.wait_for_function("() => window.MathJax && MathJax.Hub && MathJax.isReady")
+        page.evaluate("() => new Promise(done => MathJax.Hub.Queue(done))")  # after every formula is typeset
+        sources = page.locator("article .math.notranslate").count()
+        typeset = page.eval_on_selector_all("article script[type^='math/tex']", "els => els.length")
+        raw = page.eval_on_selector_all(
+            "article .math.notranslate", "els => els.filter(e => /\\\\[(\\[]/.test(e.innerText)).map(e => e.innerText)"
+        )
+        assert sources >= 10 and typeset == sources, (sources, typeset)
+        assert raw == [], raw[:3]
+        page.locator("article .MathJax_Display").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / "site-maths.png"))
+    finally:
+        page.close()
