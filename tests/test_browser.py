@@ -95,11 +95,15 @@ def lab(tmp_path_factory):
     for name in PANEL_NOTEBOOKS:
         shutil.copy(ROOT / "notebooks" / f"{name}.ipynb", root)
     port = free_port()
+    settings = root / ".lab-settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)  # no "get notified about Jupyter news?" toast over the screenshots
+    (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false", "checkForUpdates": false}')
     env = dict(
         os.environ,
         MPLBACKEND="module://matplotlib_inline.backend_inline",
         TLEARN_NO_PROGRESS="1",
         JUPYTER_CONFIG_DIR=str(root / ".jupyter-config"),
+        JUPYTERLAB_SETTINGS_DIR=str(root / ".lab-settings"),
     )
     cmd = [
         sys.executable,
