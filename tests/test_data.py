@@ -186,6 +186,19 @@ def test_hand_digits_and_textured():
         textured(torch.zeros(3, 1, 28, 28))
 
 
+def test_texture_photos_are_the_19_skimage_photographs_kept_as_bytes():
+    from tlearn.data import ImageSet
+    from tlearn.data.digits import TEXTURE_PHOTOS, texture_photos
+
+    photos = texture_photos()
+    assert len(photos) == len(TEXTURE_PHOTOS) == 19 and all(p.dtype == torch.uint8 for p in photos)
+    assert sorted(p.shape[0] for p in photos) == [1] * 11 + [3] * 8  # 11 grey, 8 in colour, as documented
+    # on blank digits (x = 0) the blend |p - x| is the patch itself: grey photos give three equal channels
+    blank = textured(ImageSet(torch.zeros(200, 1, 28, 28), torch.zeros(200, dtype=torch.long)), seed=0).images
+    equal = (blank[:, 0] == blank[:, 1]).all(-1).all(-1) & (blank[:, 1] == blank[:, 2]).all(-1).all(-1)
+    assert 0.4 < equal.float().mean() < 0.75 and blank.min() >= 0 and blank.max() <= 1  # about 11 in 19 grey
+
+
 def test_multi_digits():
     m = multi_digits(60, seed=0)
     assert m.images.shape == (60, 1, 28, 56) and set(m.tasks) == {"left", "right"}

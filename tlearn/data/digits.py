@@ -121,16 +121,18 @@ def syn_digits(
     labels = labels[torch.randperm(n, generator=g)]
     fonts = torch.randint(len(FONT_FILES), (n,), generator=g)
     thickness = torch.randint(-1, 2, (n,), generator=g)  # -1 thinner, 0 as drawn, +1 bolder
-    base = templates[fonts, labels][:, None]  # [n, 1, 64, 64]
-    bolder = F.max_pool2d(base, 5, 1, 2)
-    thinner = -F.max_pool2d(-base, 3, 1, 1)
-    base = torch.where(
-        thickness[:, None, None, None] > 0, bolder, torch.where(thickness[:, None, None, None] < 0, thinner, base)
-    )
     theta = _random_affine(n, g, rotation=15, scale=(0.75, 1.15), shift=0.15)
-    # warp at twice the size, then average 2x2 blocks: thin strokes stay visible instead of aliasing away
-    grid = F.affine_grid(theta, (n, 1, 2 * image_size, 2 * image_size), align_corners=False)
-    images = F.avg_pool2d(F.grid_sample(base, grid, align_corners=False), 2).clamp(0, 1)
+    chunks = []
+    for i in torch.arange(n).split(256):  # 256 digits at a time: the 64x64 intermediates stay small
+        base = templates[fonts[i], labels[i]][:, None]  # [256, 1, 64, 64]
+        bolder = F.max_pool2d(base, 5, 1, 2)
+        thinner = -F.max_pool2d(-base, 3, 1, 1)
+        t = thickness[i, None, None, None]
+        base = torch.where(t > 0, bolder, torch.where(t < 0, thinner, base))
+        # warp at twice the size, then average 2x2 blocks: thin strokes stay visible instead of aliasing away
+        grid = F.affine_grid(theta[i], (len(i), 1, 2 * image_size, 2 * image_size), align_corners=False)
+        chunks.append(F.avg_pool2d(F.grid_sample(base, grid, align_corners=False), 2).clamp(0, 1))
+    images = torch.cat(chunks)
     if clutter > 0:
         from .render import render
 
@@ -195,8 +197,8 @@ TEXTURE_PHOTOS = (
 
 @lru_cache(maxsize=1)
 def texture_photos() -> list[torch.Tensor]:
-    """The texture source: the photographs named in ``TEXTURE_PHOTOS`` as ``[3, H, W]`` tensors in [0, 1]
-    (grey ones repeated over three channels)."""
+    """The texture source: the photographs named in ``TEXTURE_PHOTOS`` as ``uint8`` tensors ``[C, H, W]``,
+    ``C`` = 3 for colour and 1 for grey ones (kept as bytes: 10 MB rather than 74 MB as float RGB)."""
     import skimage.data
 
     photos = []
@@ -204,8 +206,8 @@ def texture_photos() -> list[torch.Tensor]:
         img = getattr(skimage.data, name)()
         if isinstance(img, tuple):  # stereo_motorcycle: (left, right, disparity)
             img = img[0]
-        x = torch.as_tensor(np.asarray(img, dtype=np.float32) / 255.0)
-        x = x[None].repeat(3, 1, 1) if x.dim() == 2 else x[..., :3].permute(2, 0, 1)
+        x = torch.as_tensor(np.asarray(img, dtype=np.uint8))
+        x = x[None] if x.dim() == 2 else x[..., :3].permute(2, 0, 1)
         photos.append(x.contiguous())
     return photos
 
@@ -239,7 +241,7 @@ def textured(ds: ImageSet, seed: int = 0, grey: bool = False) -> ImageSet:
         size = int(torch.randint(max(h, w), largest + 1, (1,), generator=g))  # zoom: a crop of h..3h pixels
         top = int(torch.randint(photo.shape[1] - size + 1, (1,), generator=g))
         left = int(torch.randint(photo.shape[2] - size + 1, (1,), generator=g))
-        crop = photo[:, top : top + size, left : left + size]
+        crop = photo[:, top : top + size, left : left + size].float() / 255.0  # grey: one channel, for all three
         patches[i] = F.interpolate(crop[None], size=(h, w), mode="bilinear", align_corners=False)[0]
     digits = ds.images if ds.images.shape[1] == 3 else ds.images.repeat(1, 3, 1, 1)
     images = ((patches - digits).abs() * 255).round() / 255  # x' = |p - x|
