@@ -395,7 +395,7 @@ split_accuracy = {split: zs.zero_shot_trial(zs.ESZSL(gamma, lam), digit_features
                   for split in itertools.combinations(range(10), 3)}
 digit_chance, digit_mean = 1 / 3, float(np.mean(list(split_accuracy.values())))  # three unseen digits
 best_split, worst_split = max(split_accuracy, key=split_accuracy.get), min(split_accuracy, key=split_accuracy.get)
-print(f"{DIGITS}: mean over all {len(split_accuracy)} splits {digit_mean:.3f} (chance {digit_chance:.3f}); best split "
+print(f"{DIGITS}, {len(digit_images)} images: mean over all {len(split_accuracy)} splits {digit_mean:.3f} (chance {digit_chance:.3f}); best split "
       f"{best_split} {split_accuracy[best_split]:.3f}, worst {worst_split} {split_accuracy[worst_split]:.3f}")
 viz.plot_split_accuracies(list(split_accuracy.values()), digit_chance, 3, title="ESZSL, every 3 unseen digits");
 

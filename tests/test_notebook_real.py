@@ -174,6 +174,30 @@ def test_few_shot_on_omniglot_folders(offline_cache):
     assert "within one alphabet, 5-way 1-shot: " in text  # the folders' alphabets give within-alphabet episodes
 
 
+def test_zero_shot_digits_from_mnist_files(offline_cache):
+    """06, DIGITS = "mnist": the hand-described digits read from MNIST's test file. HandDigits' scans as MNIST
+    (1,500 in the test file); the run says how many images it read, and its claims hold on them."""
+    from tlearn import data
+
+    hand = data.hand_digits(28)
+    write_mnist(offline_cache / "real", hand.subset(range(100)), hand.subset(range(1500)))
+    nb = run_notebook_with("06_zero_shot.ipynb", DIGITS="mnist", SEED=0)
+    assert "mnist, 1500 images: mean over all 120 splits" in output_text(nb)
+
+
+def test_which_technique_with_usps_as_target_b(offline_cache):
+    """07, DIGITS = "usps": target B from USPS's files (HandDigits at 16x16 in the LIBSVM layout, 70% in the
+    training file and 30% in the test file), 130 and 55 images per class asked for: all there are."""
+    from tlearn import data
+
+    train, test = data.hand_digits(16).split(test_fraction=0.3, seed=0)
+    write_usps(offline_cache / "real", train, test)
+    nb = run_notebook_with("07_which_technique.ipynb", DIGITS="usps", SEED=0)
+    per_class = lambda ds, k: sum(min(k, int(n)) for n in torch.bincount(ds.targets))  # noqa: E731
+    expected = f"B: handwritten digits: 10 classes, a pool of {per_class(train, 130)} to draw labels from, "
+    assert expected + f"{per_class(test, 55)} test images" in output_text(nb)
+
+
 # --- the ImageNet paths of 01 and 02 (DATASET = "cifar10") on stand-ins ----------------------------------------
 @pytest.fixture(scope="module")
 def resnet_weights(tmp_path_factory):
