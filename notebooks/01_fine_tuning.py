@@ -362,11 +362,8 @@ if DATASET == "glyphs":
         return lambda: Classifier(pretrain.TrajectoryEncoder(pretrain.load_pretrained("gru-glyphs") if pretrained
                                                              else GRUEncoder()), near_pool.n_classes)
 
-    GRU_METHODS = {
-        "GRU scratch": (False, {"method": "scratch", "lr": LR_SCRATCH}),
-        "GRU pretrained, head only": (True, {"method": "head", "lr": LR_SCRATCH}),
-        "GRU pretrained, layer-wise lr": (True, {"method": "layerwise", "lr": LR_BACKBONE, "head_mult": 10}),
-    }
+    GRU_METHODS = {"GRU scratch": METHODS["scratch"], "GRU pretrained, head only": (True, {"method": "head", "lr": LR_SCRATCH}),
+                   "GRU pretrained, layer-wise lr": METHODS[lw]}  # the CNN's recipes (a GRU has no batch norm to freeze)
     for method, (pretrained, kwargs) in GRU_METHODS.items():
         runs["near", method, 5, SEED] = finetune.fine_tune_run(
             gru_maker(pretrained), near_pool, near_test, labels_per_class=5, steps=STEPS, min_epochs=MIN_EPOCHS,
@@ -428,10 +425,9 @@ if DATASET == "glyphs":
     # target (by >= 10 points on the near one; on the far one the ranges overlap, see the table)
     assert min(lw_margin.values()) > 0.01 and lw_margin["near"] > 0.10, lw_margin
 else:
-    # ... on CIFAR-10 the lead holds at every budget from 5 labels per class to the whole pool (one run each) ...
-    assert min(gaps[budgets.index(5):]) > 0, gaps
-    # ... and each pretrained start, one small rate or layer-wise rates, leads scratch (means of 3 seeds)
-    assert min(acc(far, m, seeds=SEEDS) for m in (one, lw)) > acc(far, "scratch", seeds=SEEDS), lw_margin
+    # ... on CIFAR-10 the lead holds at every budget from 5 labels per class to the whole pool (one run each),
+    # and one small rate for everything leads scratch too, as layer-wise rates do (means of 3 seeds)
+    assert min(gaps[budgets.index(5):]) > 0 and acc(far, one, seeds=SEEDS) > acc(far, "scratch", seeds=SEEDS), gaps
 # learning beats looking up the nearest labelled image (mean of 3 seeds): by >= 30 points on new characters, by
 # >= 1 point on HandDigits, whose pixels alone already do well
 assert all(acc(t, lw, seeds=SEEDS) - pixel_nn[t] > (0.30 if t == "near" else 0.01) for t in pixel_nn), pixel_nn
