@@ -249,15 +249,16 @@ Markdown(f"""
 # Every backbone maps an input to a feature vector of length `.out_features`, so heads, metrics and
 # domain discriminators fit on any of them. **Conv4** (four blocks of 3x3 conv, batch norm, ReLU, 2x2 max
 # pool; 64 channels) is the standard few-shot encoder; a small **ResNet** adds skip connections
-# $y = \mathrm{ReLU}(x + F(x))$; the **GRU encoder** reads pen trajectories; the **torchvision adapter**
-# wraps ImageNet models for the real-data path.
+# $y = \mathrm{ReLU}(x + F(x))$; the **GRU encoder** reads pen trajectories. A fourth kind, an ImageNet ResNet
+# from torchvision (`tlearn.imagenet.ImageNetBackbone`), is the real-data path of notebooks 01 and 02
+# (`DATASET = "cifar10"`); it is not built here, since importing torchvision loads a large part of PyTorch's
+# compiler stack that the offline path never uses.
 
 # %%
 nets = {
     "Conv4": (backbones.Conv4(), torch.rand(8, 1, 28, 28)),
     "ResNet (16-32-64)": (backbones.ResNet(), torch.rand(8, 1, 28, 28)),
     "GRU encoder (128)": (backbones.GRUEncoder(), background.trajectories[:8]),
-    "torchvision resnet18": (backbones.TorchvisionBackbone("resnet18"), torch.rand(8, 3, 32, 32)),
 }
 backbone_rows = []
 for name, (net, x) in nets.items():
@@ -267,18 +268,19 @@ for name, (net, x) in nets.items():
 viz.results_table(backbone_rows, title="Backbones")
 
 # %% [markdown]
-# How fast is this CPU? One training step of Conv4 (forward and backward) on a batch of 128 glyphs,
-# measured here; later notebooks choose their sizes with this rate in mind.
+# How fast is this CPU? One training step of Conv4 (forward, backward and a plain gradient step) on a
+# batch of 128 glyphs, measured here; later notebooks choose their sizes with this rate in mind.
 
 # %%
 conv4 = backbones.Classifier(backbones.Conv4(), background.n_classes).to(device)
-optimizer = torch.optim.Adam(conv4.parameters(), 1e-3)
 xb, yb = background.images[:128].to(device), background.targets[:128].to(device)
 times = []
 for _ in range(5):
     t0 = time.perf_counter()
-    loss = torch.nn.functional.cross_entropy(conv4(xb), yb)
-    optimizer.zero_grad(), loss.backward(), optimizer.step()
+    grads = torch.autograd.grad(torch.nn.functional.cross_entropy(conv4(xb), yb), list(conv4.parameters()))
+    with torch.no_grad():
+        for p, g in zip(conv4.parameters(), grads):
+            p -= 1e-3 * g  # theta <- theta - eta * gradient
     times.append(time.perf_counter() - t0)
 images_per_second = 128 / sorted(times)[len(times) // 2]
 print(f"Conv4 training: {images_per_second:.0f} images per second (median of 5 steps) on {device}")
