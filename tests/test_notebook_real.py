@@ -239,3 +239,34 @@ def test_imagenet_path_on_cifar10(offline_cache, resnet_weights, monkeypatch, no
     assert f"far: cifar10 (train subset), 10 classes, {read[notebook]}" in text, text[:2000]
     assert "(cifar10, seed 0" in text  # the results table is the CIFAR-10 run's
     assert "notebook ran in" in text  # the claims cell ran to its end
+
+
+def test_channel_reads_poll_every_second_until_their_timeout():
+    """The harness's kernel client asks its sockets again each second (a single long wait can miss a message
+    that has arrived): a message that shows up on the third poll is returned, and an empty channel still
+    raises Empty once the caller's timeout has passed, not before."""
+    import asyncio
+    import time
+    from queue import Empty
+
+    from tools.notebooks import _poll_every_second
+
+    asked = []
+
+    async def get_msg(timeout=None):
+        asked.append(timeout)
+        if len(asked) < 3:
+            raise Empty
+        return {"msg_type": "execute_reply"}
+
+    assert asyncio.run(_poll_every_second(get_msg)(timeout=None)) == {"msg_type": "execute_reply"}
+    assert asked == [1.0, 1.0, 1.0]
+
+    async def never(timeout=None):
+        await asyncio.sleep(timeout)
+        raise Empty
+
+    start = time.monotonic()
+    with pytest.raises(Empty):
+        asyncio.run(_poll_every_second(never)(timeout=2.5))
+    assert 2.4 < time.monotonic() - start < 3.5
