@@ -323,8 +323,8 @@ viz.plot_learning_curve(budget_sizes, curves, tick_labels=tick_labels,
 # HandDigits is a mild far target: scratch already does well at 5 labels per class (printed below). So the
 # grid adds a **textured** far target where scratch is weak: the same digits blended into patches of real
 # photographs (MNIST-M's recipe, notebook 03b), averaged to grey because the Conv4 reads grey glyphs, at 5
-# labels per class only (to stay within the time budget). Nothing in the pretrained backbone has seen texture. The box after the grid confronts the source text with the
-# numbers of the near target and HandDigits.
+# labels per class only (to stay within the time budget). Nothing in the pretrained backbone has seen
+# texture. The box after the grid confronts the source text with the numbers of the near target and HandDigits.
 
 # %%
 grid_start = time.perf_counter()

@@ -74,10 +74,11 @@ def guide_numbers(
     fine_tuning: str = "fine-tuning",
     probe: str = "linear probe",
 ) -> dict:
-    """From ``c`` (a :class:`~tlearn.compare.Comparison`), what the practitioner's guide says, as numbers, for every target and every budget ``k > 0`` at
-    which ``fine_tuning`` was measured: ``best`` technique among ``frozen + trained``; ``frozen_gap``, how
-    far the best ``frozen`` technique is behind it; ``scratch_gap``, how far ``scratch`` is behind it; and
-    ``speedup``, per target the smallest ratio of ``fine_tuning``'s training seconds to ``probe``'s."""
+    """From ``c`` (a :class:`~tlearn.compare.Comparison`), what the practitioner's guide says, as numbers,
+    for every target and every budget ``k > 0`` at which ``fine_tuning`` was measured: ``best`` technique
+    among ``frozen + trained``; ``frozen_gap``, how far the best ``frozen`` technique is behind it;
+    ``scratch_gap``, how far ``scratch`` is behind it; and ``speedup``, per target the smallest ratio of
+    ``fine_tuning``'s training seconds to ``probe``'s."""
     learned = list(frozen) + list(trained)
     budgets = {t: [b for b in c.budgets(t, fine_tuning) if b > 0] for t in targets}
     pairs = [(t, k) for t in targets for k in budgets[t]]
@@ -107,8 +108,7 @@ def practitioner_guide(
     margin: float = 0.03,
 ) -> tuple[list[str], dict]:
     """The questions a practitioner asks, answered in five sentences from the runs recorded in ``c`` (a
-    :class:`~tlearn.compare.Comparison`): no labels but
-    descriptions (``zero_shot`` on ``near``, against ``chance``), no target labels but a neighbouring
+    :class:`~tlearn.compare.Comparison`): no labels but descriptions (``zero_shot`` on ``near``, against ``chance``), no target labels but a neighbouring
     domain (``adaptation`` on ``far``), one label per class, a few labels and more, all labels. Returns
     the sentences and :func:`guide_numbers` (plus the two zero-label accuracies) so that a notebook can
     assert what they say. Two accuracies closer than ``margin`` are called "about as good as"."""

@@ -6,8 +6,8 @@ summary of wall time and peak memory per notebook, measured two ways:
 
 - ``peak_mb``: the kernel's peak resident set (``ru_maxrss``). It counts the pages of shared libraries the
   kernel has mapped and touched, and how many of those are resident depends on the page cache: the same
-  notebook reads ~1.3 GB in a long-used environment and ~1.6 GB in one just installed (CUDA builds of torch
-  map gigabytes of libraries). It is what ``top`` shows, but not what the kernel itself allocated.
+  notebook reads about 0.3 GB more in an environment just installed than in a long-used one (CUDA builds
+  of torch map gigabytes of libraries). It is what ``top`` shows, but not what the kernel itself allocated.
 - ``private_mb``: the peak of resident memory that is not file-backed (``rss - shared``, sampled every
   0.2 s over the kernel and its children): the tensors, arrays and interpreter state the notebook made. This
   is the figure the course's memory budget (1.5 GB) is about, and it does not move with the page cache.
@@ -40,16 +40,15 @@ def execute(notebook: str | Path, out_dir: str | Path, timeout: int = 900, priva
     out_dir.mkdir(parents=True, exist_ok=True)
     nb = nbformat.read(notebook, as_version=4)
     start = time.perf_counter()
-    stop, private = threading.Event(), [float("nan")]
+    stop, private = threading.Event(), [0 if private_memory else float("nan")]
     sampler = threading.Thread(target=sample_private_memory, args=(stop, private), daemon=True)
     if private_memory:
-        private[0] = 0
         sampler.start()
     try:  # a failure is reported, and the partial notebook kept for inspection
         error = execute_notebook(nb, notebook.parent, timeout)
     finally:
         stop.set()
-        if private_memory:
+        if sampler.is_alive():
             sampler.join()
     seconds = time.perf_counter() - start
     nbformat.write(nb, out_dir / notebook.name)
